@@ -1,0 +1,35 @@
+"""Shared fixtures. Unit tests run in the quick profile with a private model cache."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+@pytest.fixture
+def quick_profile(monkeypatch):
+    monkeypatch.setenv("AE_PROFILE", "quick")
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    path = tmp_path / "model-cache"
+    monkeypatch.setenv("AE_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_data_dir():
+    """Directory that holds the real, verified Fashion-MNIST files."""
+    from helpers.data import load_fashion_mnist
+
+    return load_fashion_mnist(download=False).source
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    from helpers.data import load_fashion_mnist
+
+    return load_fashion_mnist(download=False)

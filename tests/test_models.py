@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers.layers import DenseTranspose
+from helpers.models import (StackedAutoencoder, copy_encoder, encoder_classifier, same_weights,
+                            set_encoder_trainable, shared_variable_count, stacked_autoencoder)
+
+
+def test_parameter_counts_at_coding_30():
+    assert stacked_autoencoder(30).count_params() == 163_814
+    assert stacked_autoencoder(30, tied=True).count_params() == 82_414
+
+
+def test_shapes_and_submodels():
+    model = stacked_autoencoder(10, tied=True)
+    assert model.encoder.output_shape == (None, 10)
+    assert model.decoder.output_shape == (None, 28, 28)
+    assert model.coding_size == 10
+    assert shared_variable_count(model) == 2
+    assert shared_variable_count(stacked_autoencoder(10)) == 0
+    assert all(isinstance(l, DenseTranspose) for l in model.decoder.layers[:2])
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_keras_file_round_trip_keeps_the_tie(tmp_path, tied):
+    model = stacked_autoencoder(30, tied=tied)
+    x = np.random.default_rng(0).random((5, 28, 28)).astype("float32")
+    model.decoder.layers[0].bias.assign(np.full(model.decoder.layers[0].bias.shape, 0.25, "float32"))
+    path = tmp_path / "ae.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)  # default safe_mode=True
+    assert isinstance(loaded, StackedAutoencoder) and loaded.tied == tied
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert loaded.count_params() == model.count_params()
+    assert shared_variable_count(loaded) == (2 if tied else 0)
+    if tied:
+        loaded.encoder.layers[-1].kernel.assign(np.zeros((100, 30), "float32"))
+        assert np.allclose(loaded.decoder.layers[0].kernel.numpy(), 0)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 785, 2.5, "30", True, None])
+def test_bad_coding_size_says_what_is_allowed(bad):
+    with pytest.raises(ValueError, match="whole number from 1 to 784"):
+        stacked_autoencoder(bad)
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match="Unknown activation 'relux'.*'relu'"):
+        stacked_autoencoder(30, activation="relux")
+
+
+def test_numpy_integer_coding_size_is_fine():
+    assert stacked_autoencoder(np.int64(5)).coding_size == 5
+
+
+def test_pretrained_classifier_copies_weights_and_differs_from_fresh():
+    keras.utils.set_random_seed(0)
+    ae = stacked_autoencoder(30)
+    pretrained = encoder_classifier(ae.encoder, pretrained=True)
+    scratch = encoder_classifier(ae.encoder, pretrained=False)
+    assert same_weights(pretrained.get_layer("encoder"), ae.encoder)
+    assert not same_weights(scratch.get_layer("encoder"), ae.encoder)
+    # the copy is independent: training the classifier cannot alter the autoencoder
+    pretrained.get_layer("encoder").layers[-1].kernel.assign(np.zeros((100, 30), "float32"))
+    assert not np.allclose(ae.encoder.layers[-1].kernel.numpy(), 0)
+    assert pretrained.output_shape == (None, 10)
+
+
+def test_clone_model_alone_would_lose_the_weights():
+    ae = stacked_autoencoder(30)
+    assert not same_weights(copy_encoder(ae.encoder, pretrained=False), ae.encoder)
+    assert same_weights(copy_encoder(ae.encoder, pretrained=True), ae.encoder)
+
+
+def test_freeze_then_unfreeze_changes_trainable_variables():
+    clf = encoder_classifier(stacked_autoencoder(30, tied=True).encoder, freeze=True)
+    assert len(clf.trainable_variables) == 2          # the softmax head only
+    set_encoder_trainable(clf, True)
+    assert len(clf.trainable_variables) == 6          # + two Dense layers of the encoder
+    set_encoder_trainable(clf, False)
+    assert len(clf.trainable_variables) == 2
