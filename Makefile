@@ -34,3 +34,18 @@ notebooks: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts
+
+# Student edition of the exercises (solutions stubbed out, outputs cleared).
+student: $(STAMP)
+	$(PY) -m helpers.student notebooks/05_exercises.ipynb notebooks/student/05_exercises.ipynb
+
+# Benchmarks: book recipe vs the suite's, notebook timings, redraw latency, memory.
+bench: setup
+	$(PY) benchmarks/run.py
+
+bench-quick: setup
+	$(PY) benchmarks/run.py --quick
+
+# Refreshes the README's explorer screenshots from a real JupyterLab in Chromium.
+screenshots: setup
+	AE_PROFILE=quick $(PY) -m pytest tests/browser -q --screenshots-dir docs/images

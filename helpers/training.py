@@ -145,6 +145,7 @@ def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data
         X_train, X_valid = training_arrays(data, profile)
         history = fit_reconstruction(model, X_train, X_valid, recipe,
                                      epochs=profile.epochs(recipe.epochs), on_epoch=on_epoch)
+        history["valid_mse"] = reconstruction_mse(model, data.X_valid)  # all 5,000 images
         return model, history
 
     spec = autoencoder_spec(coding_size, tied, recipe, seed, profile, data)

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from helpers.models import stacked_autoencoder
+from helpers.training import (BOOK, FAST, fit_reconstruction, get_recipe, reconstruction_mse,
+                              trained_autoencoder)
+
+
+def test_recipes_are_named_and_described():
+    assert get_recipe("book") is BOOK and get_recipe(FAST) is FAST
+    assert BOOK.batch_size == 32 and BOOK.epochs == 20 and BOOK.learning_rate == 1e-3
+    assert "batch 32" in BOOK.describe()
+    with pytest.raises(ValueError, match="book, fast"):
+        get_recipe("turbo")
+
+
+def test_fit_reconstruction_reduces_the_error(fashion):
+    model = stacked_autoencoder(30)
+    X, V = fashion.X_train[:2000], fashion.X_valid[:500]
+    before = reconstruction_mse(model, V)
+    history = fit_reconstruction(model, X, V, FAST, epochs=2)
+    assert len(history["val_loss"]) == 2 and len(history["seconds"]) == 2
+    assert history["val_loss"][-1] < before
+    assert reconstruction_mse(model, V) == pytest.approx(history["val_loss"][-1], rel=1e-3)
+
+
+def test_warm_cache_retrains_nothing(fashion, quick_profile, private_cache):
+    epochs_seen = []
+    first = trained_autoencoder(5, tied=True, data=fashion,
+                                on_epoch=lambda e, n, logs: epochs_seen.append(e))
+    assert not first.from_cache and epochs_seen == [1, 2]
+    second = trained_autoencoder(5, tied=True, data=fashion,
+                                 on_epoch=lambda e, n, logs: epochs_seen.append(e))
+    assert second.from_cache and epochs_seen == [1, 2]
+    X = fashion.X_valid[:50]
+    np.testing.assert_allclose(first.model.predict(X, verbose=0), second.model.predict(X, verbose=0), atol=1e-6)
+
+
+def test_bad_coding_size_fails_before_any_training(fashion, private_cache):
+    with pytest.raises(ValueError, match="whole number"):
+        trained_autoencoder(0, data=fashion)
+    assert not list(private_cache.glob("*")) if private_cache.exists() else True
