@@ -32,6 +32,7 @@ class Recipe:
     schedule: str = "constant"        # "constant" or "cosine" (with 1-epoch linear warm-up)
     steps_per_execution: int = 1
     jit_compile: bool | str = "auto"
+    epsilon: float = 1e-7             # Nadam's epsilon (Keras' default is 1e-7)
 
     def describe(self) -> str:
         sched = "constant" if self.schedule == "constant" else "warm-up + cosine decay"
@@ -68,7 +69,7 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int):
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=lr / 10, decay_steps=total - warmup, alpha=0.0,
             warmup_target=lr, warmup_steps=warmup)
-    return keras.optimizers.Nadam(learning_rate=lr)
+    return keras.optimizers.Nadam(learning_rate=lr, epsilon=recipe.epsilon)
 
 
 class EpochTimer(keras.callbacks.Callback):

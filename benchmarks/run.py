@@ -1,0 +1,270 @@
+"""Benchmark: the book's training recipe against the suite's, and the notebooks' costs.
+
+    python benchmarks/run.py            # the long form (make bench), ~40 min on 2 cores
+    python benchmarks/run.py --quick    # smoke test of every section (make bench-quick), < 1 min
+
+Prints one table per section and, as the last line,
+``time-to-quality ratio (book/suite): X.XX`` for the stacked autoencoder at coding 30.
+
+Time-to-quality: the book's recipe is timed until it reaches its own final validation MSE
+(its last epoch, normally); the suite's recipe until it first reaches ``--target`` (0.0134).
+Book and suite runs alternate (book, suite, suite, book, ...) so that machine drift cancels,
+and medians are reported over ``--repeats`` runs. Times include compilation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import keras
+    import tensorflow as tf
+
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} | Python {platform.python_version()}"
+            f" | TensorFlow {tf.__version__} | Keras {keras.__version__}")
+
+
+# --- training: time to quality -------------------------------------------------------------
+
+@dataclasses.dataclass
+class Run:
+    label: str
+    recipe: str
+    epochs: int
+    seconds: float
+    final_mse: float
+    time_to_target: float | None
+
+
+def time_to(history: dict, target: float) -> float | None:
+    for seconds, mse in zip(history["seconds"], history["val_loss"]):
+        if mse <= target:
+            return seconds
+    return None
+
+
+def train_once(label, tied, recipe, epochs, data_arrays, seed):
+    import keras
+
+    from helpers.models import stacked_autoencoder
+    from helpers.training import fit_reconstruction
+
+    keras.utils.set_random_seed(seed)
+    model = stacked_autoencoder(30, tied=tied)
+    history = fit_reconstruction(model, *data_arrays, recipe, epochs=epochs)
+    return history
+
+
+def layerwise_once(recipe, epochs_each, finetune_epochs, data_arrays, seed):
+    """Greedy layer-wise training (notebook 03), as one history over all phases."""
+    import keras
+
+    from helpers import layerwise
+
+    keras.utils.set_random_seed(seed)
+    return layerwise.train_layerwise(*data_arrays, recipe=recipe, epochs_each=epochs_each,
+                                     finetune_epochs=finetune_epochs)
+
+
+def training_section(args, data_arrays):
+    from helpers.training import BOOK, FAST
+
+    book_epochs = {"stacked": BOOK.epochs, "tied": 10}
+    fast_epochs = {"stacked": FAST.epochs, "tied": FAST.epochs}
+    if args.quick:
+        book_epochs = {"stacked": 1, "tied": 1}
+        fast_epochs = {"stacked": 1, "tied": 1}
+    rows = []
+    summary = {}
+    for name, tied in (("stacked", False), ("tied", True)):
+        book_runs, fast_runs = [], []
+        for rep in range(args.repeats):
+            order = [("book", BOOK), ("fast", FAST)] if rep % 2 == 0 else [("fast", FAST), ("book", BOOK)]
+            for tag, recipe in order:
+                epochs = book_epochs[name] if tag == "book" else fast_epochs[name]
+                h = train_once(name, tied, recipe, epochs, data_arrays, seed=rep)
+                (book_runs if tag == "book" else fast_runs).append(h)
+                print(f"  [{name} AE, {tag} recipe, run {rep + 1}] {h['seconds'][-1]:.1f} s, "
+                      f"val MSE {h['val_loss'][-1]:.5f}", flush=True)
+        book_final = statistics.median(h["val_loss"][-1] for h in book_runs)
+        target = args.target if not args.quick else book_final
+        for tag, runs, goal in (("book", book_runs, None), ("fast", fast_runs, target)):
+            ttt = [time_to(h, goal if goal is not None else h["val_loss"][-1]) for h in runs]
+            reached = [t for t in ttt if t is not None]
+            rows.append(Run(f"{name} AE (coding 30)", tag, len(runs[0]["val_loss"]),
+                            statistics.median(h["seconds"][-1] for h in runs),
+                            statistics.median(h["val_loss"][-1] for h in runs),
+                            statistics.median(reached) if len(reached) == len(runs) else None))
+        summary[name] = (rows[-2], rows[-1])
+    if args.layerwise:
+        try:
+            from helpers import layerwise  # noqa: F401
+        except ImportError:
+            print("  layer-wise: helpers.layerwise not available, skipped")
+        else:
+            for tag, recipe in (("book", BOOK), ("fast", FAST)):
+                each, fine = (1, 1) if args.quick else (10 if tag == "book" else FAST.epochs, 5)
+                hs = [layerwise_once(recipe, each, fine, data_arrays, seed=rep) for rep in range(args.repeats)]
+                rows.append(Run("layer-wise + fine-tune", tag, len(hs[0]["val_loss"]),
+                                statistics.median(h["seconds"][-1] for h in hs),
+                                statistics.median(h["val_loss"][-1] for h in hs), None))
+            summary["layerwise"] = (rows[-2], rows[-1])
+    return rows, summary, target
+
+
+def print_training(rows, target):
+    print(f"\n{'model':<26}{'recipe':<8}{'epochs':>7}{'seconds':>10}{'final val MSE':>15}{'time-to-target s':>18}")
+    for r in rows:
+        ttt = "not reached" if r.time_to_target is None else f"{r.time_to_target:.1f}"
+        print(f"{r.label:<26}{r.recipe:<8}{r.epochs:>7}{r.seconds:>10.1f}{r.final_mse:>15.5f}{ttt:>18}")
+    print(f"(book: time to its own final MSE; fast: time to val MSE <= {target:.5f})")
+
+
+def ratio(pair) -> str:
+    book, fast = pair
+    if book.time_to_target is None or fast.time_to_target is None:
+        return "n/a (target not reached)"
+    return f"{book.time_to_target / fast.time_to_target:.2f}"
+
+
+# --- notebooks: top-to-bottom time and kernel peak memory ----------------------------------
+
+PEAK_CELL = ("import resource as _r; print('PEAK_RSS_KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)")
+
+
+def run_notebook(path: Path, cache_dir: Path, profile: str) -> tuple[float, float]:
+    """(seconds, kernel peak RSS in MiB) for one top-to-bottom run; the file is not written."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
+    env_before = {k: os.environ.get(k) for k in ("AE_CACHE_DIR", "AE_PROFILE")}
+    os.environ.update(AE_CACHE_DIR=str(cache_dir), AE_PROFILE=profile)
+    try:
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    peak_kb = int(text.split("PEAK_RSS_KB")[1].split()[0])
+    return seconds, peak_kb / 1024
+
+
+def notebook_section(args):
+    profile = "quick" if args.quick else "full"
+    paths = NOTEBOOKS if not args.notebooks else [ROOT / "notebooks" / n for n in args.notebooks]
+    rows = []
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+            cold, cold_mem = run_notebook(path, Path(cache), profile)
+            warm, warm_mem = run_notebook(path, Path(cache), profile)
+        rows.append((path.name, cold, warm, max(cold_mem, warm_mem)))
+        print(f"  [{path.name}] cold {cold:.1f} s, warm {warm:.1f} s, peak {max(cold_mem, warm_mem):.0f} MiB",
+              flush=True)
+    print(f"\nNotebooks, top to bottom in a fresh kernel ({profile} profile)")
+    print(f"{'notebook':<38}{'cold cache s':>13}{'warm cache s':>13}{'kernel peak MiB':>17}")
+    for name, cold, warm, mem in rows:
+        print(f"{name:<38}{cold:>13.1f}{warm:>13.1f}{mem:>17.0f}")
+    return rows
+
+
+# --- explorer redraw latency ----------------------------------------------------------------
+
+def explorer_section(args, data):
+    try:
+        from helpers import widgets
+    except ImportError:
+        print("\nExplorer redraw latency: helpers.widgets not available, skipped")
+        return None
+    measure = getattr(widgets, "measure_redraw_latency", None)
+    if measure is None:
+        print("\nExplorer redraw latency: helpers.widgets.measure_redraw_latency missing, skipped")
+        return None
+    latencies = measure(data=data, moves=args.moves)
+    ms = sorted(1000 * s for s in latencies)
+    print(f"\nExplorer redraw latency, warm cache ({len(ms)} slider moves): "
+          f"median {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms")
+    return ms
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run of every section")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per recipe (default 3; 1 quick)")
+    parser.add_argument("--target", type=float, default=0.0134, help="suite's validation-MSE target")
+    parser.add_argument("--moves", type=int, default=20, help="slider moves for the latency figure")
+    parser.add_argument("--notebooks", nargs="*", help="only these notebook file names")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["training", "notebooks", "explorer"])
+    parser.add_argument("--no-layerwise", dest="layerwise", action="store_false")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.quick else 3)
+
+    if args.quick:
+        os.environ["AE_PROFILE"] = "quick"
+    import helpers  # noqa: F401  (quiet TensorFlow before it loads)
+    from helpers.data import load_fashion_mnist
+    from helpers.profile import active_profile
+    from helpers.training import BOOK, FAST, training_arrays
+
+    print(f"Machine: {machine()}")
+    print(f"Book recipe:  {BOOK.describe()}")
+    print(f"Suite recipe: {FAST.describe()}, steps_per_execution {FAST.steps_per_execution}, "
+          f"jit_compile {FAST.jit_compile}")
+    data = load_fashion_mnist()
+    arrays = training_arrays(data, active_profile())
+    start = time.perf_counter()
+    summary = {}
+    if "training" not in args.skip:
+        rows, summary, target = training_section(args, arrays)
+        print_training(rows, target)
+    if "notebooks" not in args.skip and not args.quick:
+        notebook_section(args)
+    elif args.quick:
+        print("\nNotebooks: skipped in --quick (each takes longer than the whole smoke test)")
+    if "explorer" not in args.skip:
+        explorer_section(args, data)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nPeak resident memory of this benchmark process: {peak:.0f} MiB")
+    print(f"Benchmark wall time: {time.perf_counter() - start:.0f} s")
+    for name in ("tied", "layerwise"):
+        if name in summary:
+            print(f"{name} time-to-quality ratio (book/suite): {ratio(summary[name])}")
+    if "stacked" in summary:
+        print(f"time-to-quality ratio (book/suite): {ratio(summary['stacked'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
