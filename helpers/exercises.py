@@ -18,7 +18,7 @@ cell, which is what the student edition expects.
   (cached per seed; it reuses notebook 04's ``helpers.pretraining``), ``pretraining_conclusion``.
 * Hands-on 3, a linear tied autoencoder against PCA: ``check_pca``,
   ``check_principal_angles``, ``trained_linear_autoencoder`` (cached),
-  ``pca_reconstruction_mse``, ``subspace_conclusion``.
+  ``pca_reconstruction``, ``pca_reconstruction_mse``, ``subspace_conclusion``.
 
 ``require(value, name, exercise)`` turns a result an unfinished exercise left as ``None``
 into a ``NotImplementedError`` that names the exercise.
@@ -207,7 +207,8 @@ def check_shared_variable(layer_class) -> None:
         return keras.ops.convert_to_numpy(model(x))
 
     if not np.allclose(outputs(mine), outputs(reference), atol=1e-5):
-        _fail("With the same weights, your tied autoencoder does not reconstruct like helpers' one.")
+        _fail("With the same weights, your tied autoencoder does not reconstruct like helpers' one "
+              "(does your decoder read the encoder's current kernel, transposed?).")
     first_mine, first_ref = mine.encoder.layers[1], reference.encoder.layers[1]
     before = outputs(mine)
     for layer in (first_mine, first_ref):
@@ -243,13 +244,24 @@ def check_shared_variable(layer_class) -> None:
     _pass("after that step both models still reconstruct identically")
 
 
-def _tied_after_load(model, dense_path, layer_path):
-    """True if, in ``model``, assigning the Dense's kernel changes the tied layer's output."""
-    dense, layer = model.get_layer(dense_path), model.get_layer(layer_path)
-    probe = np.random.default_rng(5).normal(size=(3, dense.kernel.shape[1])).astype("float32")
-    before = keras.ops.convert_to_numpy(layer(probe))
-    dense.kernel.assign(dense.kernel * 0.5 + 0.1)
-    return not np.allclose(before, keras.ops.convert_to_numpy(layer(probe)))
+def _book_style_autoencoder(layer_class):
+    """The usual way to write a tied model: Sequential(encoder Sequential, decoder Sequential)."""
+    denses = [keras.layers.Dense(100, activation="relu"), keras.layers.Dense(30, activation="relu")]
+    encoder = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), *denses], name="encoder")
+    decoder = keras.Sequential([keras.Input((30,)), layer_class(denses[1], activation="relu"),
+                                layer_class(denses[0]), keras.layers.Reshape((28, 28))],
+                               name="decoder")
+    return keras.Sequential([keras.Input((28, 28)), encoder, decoder], name="plain_tied_ae")
+
+
+def _still_tied(model):
+    """True if assigning the encoder's coding-layer kernel changes the decoder's output."""
+    encoder, decoder = model.layers[0], model.layers[1]
+    codings = np.random.default_rng(5).random((3, 30)).astype("float32")
+    before = _array(decoder(codings))
+    kernel = encoder.layers[-1].kernel
+    kernel.assign(kernel * 0.5 + 0.1)
+    return not np.allclose(before, _array(decoder(codings)))
 
 
 def check_save_load(layer_class, directory=None) -> None:
@@ -281,26 +293,26 @@ def check_save_load(layer_class, directory=None) -> None:
               "same parameter count, still tied")
 
         keras.utils.set_random_seed(0)
-        dense = keras.layers.Dense(30, name="owner_dense")
-        plain = keras.Sequential([keras.Input((100,)), dense, layer_class(dense, name="tied")],
-                                 name="plain")
+        plain = _book_style_autoencoder(layer_class)
         plain_path = Path(tmp) / "plain.keras"
         try:
             plain.save(plain_path)
         except Exception as err:  # refusing is the right answer (see the module doc)
-            _pass(f"a plain model holding your layer refuses to save ({type(err).__name__}): "
-                  "nothing can reload untied")
+            _pass(f"a plain Sequential(encoder, decoder) with your layer refuses to save "
+                  f"({type(err).__name__}): nothing can reload untied")
             return
         try:
             reloaded = keras.models.load_model(plain_path, custom_objects={name: layer_class})
         except Exception as err:
-            _fail(f"A plain model holding your layer saves a file that cannot be loaded back "
-                  f"({type(err).__name__}: {str(err)[:200]}). Refuse to save instead (raise "
-                  "NotImplementedError in get_config) and save the model that owns both sides.")
-        if not _tied_after_load(reloaded, "owner_dense", "tied"):
-            _fail("A plain model holding your layer reloads it UNTIED (it got its own copy of the "
-                  "kernel). Refuse to save instead (raise NotImplementedError in get_config).")
-        _pass("a plain model holding your layer reloads it still tied")
+            _fail(f"A plain Sequential(encoder, decoder) with your layer saves a file that cannot "
+                  f"be loaded back ({type(err).__name__}: {str(err)[:200]}). Refuse to save "
+                  "instead (raise NotImplementedError in get_config) and save a model that owns "
+                  "both sides of the tie.")
+        if not _still_tied(reloaded):
+            _fail("A plain Sequential(encoder, decoder) with your layer reloads it UNTIED (the "
+                  "decoder got its own copy of the kernel). Refuse to save instead (raise "
+                  "NotImplementedError in get_config).")
+        _pass("a plain Sequential(encoder, decoder) with your layer reloads still tied")
 
 
 # --- Hands-on 2: denoising pretraining at a small label budget --------------------------------
@@ -371,7 +383,10 @@ def pretrained_denoising_autoencoder(add_input_noise, noise_std=0.2, coding_size
     ``.encoder`` is what a classifier reuses) and ``.info`` holds the history and the
     ``valid_mse`` (clean input) on all 5,000 validation images.
     """
-    recipe, profile = get_recipe(recipe), active_profile()
+    # XLA compiles random-number generation into slow code on CPU: with a noise layer, a
+    # jit-compiled epoch costs about 15 times more, so the noisy model runs without XLA.
+    recipe = dataclasses.replace(get_recipe(recipe), jit_compile=False)
+    profile = active_profile()
     data = data or load_fashion_mnist()
 
     def build():
@@ -662,10 +677,15 @@ def trained_linear_autoencoder(k, mean_image, seed=42, recipe="fast", data=None)
     return load_or_train_model(spec, train)
 
 
+def pca_reconstruction(X, mean, components) -> np.ndarray:
+    """``X`` (n, d) projected onto ``mean`` + span(``components``) (d, k orthonormal) and back."""
+    components = require(components, "components", "exercise 3.1")
+    return (X - mean) @ components @ components.T + mean
+
+
 def pca_reconstruction_mse(X, mean, components) -> float:
     """MSE of projecting ``X`` (n, d) onto ``mean`` + span(``components``) and back."""
-    Xc = X - mean
-    return float(np.mean((Xc @ components @ components.T - Xc) ** 2))
+    return float(np.mean((pca_reconstruction(X, mean, components) - X) ** 2))
 
 
 def subspace_conclusion(angles, ae_mse, pca_mse, profile_name) -> str:

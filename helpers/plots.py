@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 IMAGE_SIDE = 28
 
@@ -134,6 +135,9 @@ def learning_curves_figure(histories, title="Learning curves"):
     ax.set_xlabel("epoch")
     ax.set_ylabel("reconstruction MSE")
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.3f"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3f"))
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -210,7 +214,7 @@ def image_strip(images, gap=2, fill=0.0) -> np.ndarray:
     return strip
 
 
-def reconstruction_strip_figure(originals, reconstructions, title=None, width=6.0, dpi=80):
+def reconstruction_strip_figure(originals, reconstructions, title=None, width=7.0, dpi=80):
     """Off-screen figure: originals as one strip above, their reconstructions below.
 
     Two axes only (each image row is a single ``imshow``), so it renders fast enough for
@@ -414,28 +418,30 @@ def budget_explorer_figure(summary, method_labels, budgets, pool_size, budget, m
 
 # --- notebook 05: exercises --------------------------------------------------------------------
 
-def top_activating_figure(images, codings, top, units=None, scale=0.8):
-    """One row per coding unit: the images in ``top[unit]`` (strongest first), each titled
-    with its activation. ``units`` picks rows (default: all); a unit that never fires
-    (all activations 0) is labelled "dead".
+def top_activating_figure(images, codings, top, n_cols=3, width=11.0):
+    """For every coding unit, a strip of the images in ``top[unit]`` (strongest first).
+
+    ``top`` is (units, k) indices into ``images``; ``codings`` (n_images, units). Units are
+    laid out in ``n_cols`` columns; each title gives the unit and its strongest activation,
+    and a unit that never fires on ``images`` is titled "dead" and drawn faded.
     """
     images, codings, top = np.asarray(images), np.asarray(codings), np.asarray(top)
-    units = list(range(top.shape[0])) if units is None else list(units)
-    k = top.shape[1]
-    fig, axes = plt.subplots(len(units), k, figsize=(k * scale + 0.9, len(units) * scale * 1.05),
+    units = top.shape[0]
+    n_rows = int(np.ceil(units / n_cols))
+    strip_ratio = IMAGE_SIDE / image_strip(images[top[0]]).shape[1]
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width, n_rows * (width / n_cols) * strip_ratio * 1.45 + 0.3),
                              squeeze=False)
-    for r, unit in enumerate(units):
-        dead = not np.any(codings[:, unit] > 0)
-        for c in range(k):
-            ax = axes[r, c]
-            ax.imshow(images[top[unit, c]].reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="binary",
-                      vmin=0, vmax=1, alpha=0.25 if dead else 1.0)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{codings[top[unit, c], unit]:.1f}", fontsize=6, pad=1)
-        axes[r, 0].set_ylabel(f"unit {unit}" + (" (dead)" if dead else ""), fontsize=7,
-                              rotation=0, ha="right", va="center")
-    fig.tight_layout(pad=0.3)
+    for unit, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if unit >= units:
+            continue
+        strongest = float(codings[:, unit].max())
+        dead = strongest <= 0
+        ax.imshow(image_strip(images[top[unit]]), cmap="binary", vmin=0, vmax=1,
+                  alpha=0.3 if dead else 1.0)
+        ax.set_title(f"unit {unit}: dead" if dead else f"unit {unit} (max {strongest:.2f})",
+                     fontsize=8, loc="left", pad=2)
+    fig.tight_layout(pad=0.4)
     return fig
 
 

@@ -36,7 +36,7 @@ DEFAULT_SIZES = (2, 5, 10, 20, 30, 50, 100)
 # The explorer needs one model per coding size (and per tied/untied), so its models use the
 # FAST recipe cut to a few epochs (without XLA, whose compile time does not pay off on short
 # runs). They are a little less accurate than the lessons' 20-epoch models; the notebooks say so.
-EXPLORER_RECIPE = dataclasses.replace(FAST, name="fast-explorer", epochs=4, jit_compile=False)
+EXPLORER_RECIPE = dataclasses.replace(FAST, name="fast-explorer", epochs=3, jit_compile=False)
 
 
 class ModelFailedError(RuntimeError):
@@ -185,7 +185,7 @@ class CodingSizeExplorer:
         self.progress.add_class("ae-explorer-progress")
         self.message = widgets.HTML("")
         self.message.add_class("ae-explorer-message")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="480px"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="560px"))
         self.image.add_class("ae-explorer-image")
         self.curve = widgets.Image(format="png", layout=widgets.Layout(max_width="340px"))
         self.curve.add_class("ae-explorer-curve")

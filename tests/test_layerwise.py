@@ -53,8 +53,7 @@ def test_stacking_refuses_mismatched_sizes():
 
 def test_plan_follows_the_recipe_and_the_profile():
     full = layerwise_plan(FAST, PROFILES["full"])
-    assert (full.outer_epochs, full.inner_epochs, full.finetune_epochs) == (
-        FAST.epochs // 2, FAST.epochs // 2, FAST.epochs // 4)
+    assert (full.outer_epochs, full.inner_epochs, full.finetune_epochs) == (FAST.epochs // 2,) * 3
     quick = layerwise_plan(FAST, PROFILES["quick"])
     cap = PROFILES["quick"].max_epochs
     assert max(quick.outer_epochs, quick.inner_epochs, quick.finetune_epochs) <= cap

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -357,16 +358,17 @@ def windowing_mode(page, path: str) -> str:
 
 
 def record_kernel_errors(page, path: str) -> None:
-    """Start recording iopub ``error`` messages and stderr streams from this kernel,
-    including those caused by widget callbacks (which appear in no cell)."""
+    """Start recording iopub ``error`` messages and stderr streams that do not belong to a
+    cell execution (cell outputs are checked separately), e.g. widget callback failures."""
     page.evaluate(_panel("""(() => {
       window.__aeIopub = [];
       panel.sessionContext.iopubMessage.connect((_, msg) => {
-        const t = msg.header.msg_type;
+        const t = msg.header.msg_type, parent = (msg.parent_header || {}).msg_type;
+        if (parent === 'execute_request') return;
         if (t === 'error') window.__aeIopub.push(
-          {type: 'error', text: msg.content.ename + ': ' + msg.content.evalue});
+          {type: 'error', parent, text: msg.content.ename + ': ' + msg.content.evalue});
         else if (t === 'stream' && msg.content.name === 'stderr') window.__aeIopub.push(
-          {type: 'stderr', text: msg.content.text});
+          {type: 'stderr', parent, text: msg.content.text});
       });
       return true; })()"""), {"path": path})
 
@@ -375,21 +377,42 @@ def kernel_messages(page) -> list[dict]:
     return page.evaluate("() => window.__aeIopub || []")
 
 
-def run_all(page, path: str, timeout: float) -> tuple[bool, float]:
-    """notebook:run-all-cells; wait until it settles and the kernel is idle.
-    Returns (JupyterLab's success flag, seconds)."""
+JS_SETTLED = """(() => {
+  if (!window.__aeRun || !window.__aeRun.done) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return false;
+  return panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionState !== 'running');
+})()"""
+
+
+def run_all(page, path: str, timeout: float, settle: float = 1.0) -> tuple[bool, float]:
+    """notebook:run-all-cells, then wait until no cell is running and the kernel has been
+    idle for ``settle`` seconds. (The command's promise settles early when a cell tagged
+    ``raises-exception`` raises, while the kernel goes on.) Returns (JupyterLab's success
+    flag, seconds)."""
     start = time.monotonic()
     page.evaluate("""() => { window.__aeRun = {done: false};
       window.jupyterapp.commands.execute('notebook:run-all-cells').then(
         ok => { window.__aeRun = {done: true, ok: ok}; },
         err => { window.__aeRun = {done: true, ok: false, error: String(err)}; }); }""")
-    wait_for(page, "window.__aeRun && window.__aeRun.done", {"path": path}, timeout,
-             f"run-all-cells of {path} to finish")
-    wait_kernel_idle(page, path, timeout)
+    deadline = start + timeout
+    calm_since = None
+    while True:
+        settled = page.evaluate(_panel(JS_SETTLED), {"path": path})
+        now = time.monotonic()
+        if settled:
+            calm_since = calm_since or now
+            if now - calm_since >= settle:
+                break
+        else:
+            calm_since = None
+        if now > deadline:
+            raise TimeoutError(f"run-all-cells of {path} did not finish within {timeout:.0f} s")
+        time.sleep(0.2)
     result = page.evaluate("() => window.__aeRun")
     if result.get("error"):
         raise RuntimeError(f"notebook:run-all-cells raised in the page: {result['error']}")
-    return bool(result.get("ok")), time.monotonic() - start
+    return bool(result.get("ok")), calm_since - start
 
 
 JS_NOTEBOOK_PROBLEMS = """(() => {
@@ -397,6 +420,8 @@ JS_NOTEBOOK_PROBLEMS = """(() => {
   const cells = panel.content.widgets;
   cells.forEach((cell, i) => {
     if (cell.model.type !== 'code') return;
+    const tags = cell.model.getMetadata('tags') || [];
+    if (tags.includes('raises-exception')) return;  // the error is the point (nbval's tag)
     const src = cell.model.sharedModel.getSource().trim();
     if (src && cell.model.executionCount === null) problems.push(`cell ${i}: not executed`);
     const outputs = cell.model.outputs;
@@ -422,13 +447,14 @@ JS_NOTEBOOK_PROBLEMS = """(() => {
 
 
 def notebook_problems(page, path: str) -> dict:
-    """Error outputs, unexecuted cells, broken widget views, stderr with tracebacks
-    (``problems``) and other stderr (``warnings``), plus kernel-level errors."""
+    """Error outputs (except in cells tagged ``raises-exception``), unexecuted cells,
+    broken widget views, stderr with tracebacks (``problems``) and other stderr
+    (``warnings``), plus errors outside cell executions (widget callbacks)."""
     report = page.evaluate(_panel(JS_NOTEBOOK_PROBLEMS), {"path": path})
     for msg in kernel_messages(page):
         text = msg["text"]
         if msg["type"] == "error" or "Traceback" in text:
-            report["problems"].append(f"kernel {msg['type']}: {text[-600:]}")
+            report["problems"].append(f"kernel {msg['type']} (from a {msg['parent']}): {text[-600:]}")
     return report
 
 
@@ -467,6 +493,7 @@ JS_EXPLORER_STATE = """(sel) => {
   const toggle = find(sel.toggle);
   const active = toggle && toggle.querySelector('.mod-active');
   const message = find(sel.message), progress = find(sel.progress);
+  const method = find(sel.method), select = method && (method.tagName === 'SELECT' ? method : method.querySelector('select'));
   let expected = null;
   if (sel.expectedHtml !== undefined && sel.expectedHtml !== null) {
     const d = document.createElement('div'); d.innerHTML = sel.expectedHtml; expected = norm(d.textContent);
@@ -481,6 +508,7 @@ JS_EXPLORER_STATE = """(sel) => {
     readout: readout ? norm(readout.textContent) : null,
     src: img ? img.src : null,
     toggle: active ? norm(active.textContent) : null,
+    method: select && select.selectedIndex >= 0 ? norm(select.options[select.selectedIndex].textContent) : null,
     message: message ? norm(message.textContent) : null,
     messageVisible: visible(message),
     progressVisible: visible(progress),
@@ -530,6 +558,27 @@ JS_WATCH = """(sel) => {
   document.addEventListener('mousedown', start, {capture: true, once: true});
   return true;
 }"""
+
+
+def pick_in_select(page, select_selector: str, key: str) -> None:
+    """Real input on a dropdown: click its <select> (opens the list), press ``key``
+    (ArrowDown/ArrowUp) and Enter. (Arrow keys on a focused but closed select do not
+    work in a notebook: JupyterLab's command mode takes them to move between cells.)"""
+    select = page.locator(f"{select_selector} select").first
+    select.scroll_into_view_if_needed()
+    select.click()
+    page.keyboard.press(key)
+    page.keyboard.press("Enter")
+
+
+def click_button(page, container_selector: str, text: str) -> None:
+    """Real mouse click on the button labelled exactly ``text`` inside the container."""
+    buttons = page.locator(f"{container_selector} button").filter(
+        has_text=re.compile(rf"^\s*{re.escape(text)}\s*$"))
+    if buttons.count() != 1:
+        raise AssertionError(f"expected one {text!r} button in {container_selector}, "
+                             f"found {buttons.count()}")
+    buttons.click()
 
 
 def watch_redraw(page, selectors: dict) -> None:
