@@ -280,6 +280,8 @@ def layerwise_curves_figure(end_to_end, greedy, checkpoints, end_to_end_mse):
     ``helpers.layerwise.greedy_curve``; ``checkpoints``: {label: MSE} in route order
     (``LayerwiseResult.phase_mse()``); ``end_to_end_mse``: end-to-end's final validation MSE.
     """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
     ax.plot(end_to_end["seconds"], end_to_end["val_loss"], "-o", color="C0", markersize=3,
             label="end-to-end 784-100-30-100-784")
@@ -290,8 +292,11 @@ def layerwise_curves_figure(end_to_end, greedy, checkpoints, end_to_end_mse):
         if mask.any():
             ax.plot(seconds[mask], mse[mask], "-s", color=colour, markersize=3, label=label)
     ax.set_xlabel("training wall time (s, cumulative; includes compilation)")
-    ax.set_ylabel("validation MSE (images)")
+    ax.set_ylabel("validation MSE (images, log scale)")
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_title("Learning curves")
     ax.legend(fontsize=7)
 
@@ -416,6 +421,35 @@ def budget_explorer_figure(summary, method_labels, budgets, pool_size, budget, m
     return fig
 
 
+def gain_vs_labels_figure(gains, method_labels, budgets, pool_size, colours=None):
+    """Accuracy gained over the from-scratch baseline (percentage points) against the budget.
+
+    ``gains``: {method: {budget: (mean, std, per-seed gains)}}
+    (``LabelBudgetStudy.paired_gains``). Each seed's difference is a small dot; the mean
+    +- std is the line. Above zero, the method beat the same-architecture baseline.
+    """
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.axhline(0, color="black", linewidth=1)
+    for k, (method, points) in enumerate(gains.items()):
+        colour = (colours or {}).get(method, f"C{k}")
+        xs = sorted(points)
+        if not xs:
+            continue
+        shift = 1 + 0.04 * (k - (len(gains) - 1) / 2)      # side by side on the log axis
+        ax.errorbar([x * shift for x in xs], [100 * points[b][0] for b in xs],
+                    yerr=[100 * points[b][1] for b in xs], fmt="-o", capsize=3, markersize=5,
+                    color=colour, label=method_labels.get(method, method))
+        for b in xs:
+            seeds = 100 * np.asarray(points[b][2])
+            ax.plot([b * shift] * len(seeds), seeds, ".", color=colour, alpha=0.45, markersize=5)
+    _budget_axis(ax, budgets, pool_size)
+    ax.set_ylabel("accuracy minus scratch (points)")
+    ax.set_title("Gain over the same classifier trained from scratch (same labels, same seed)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 # --- notebook 05: exercises --------------------------------------------------------------------
 
 def top_activating_figure(images, codings, top, n_cols=3, width=11.0):
@@ -468,10 +502,16 @@ def principal_angles_figure(angles, title="Principal angles between the two subs
     """Bar chart of principal angles (degrees), smallest first."""
     angles = np.asarray(angles, dtype=float)
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.bar(np.arange(1, len(angles) + 1), angles, color="C0")
+    xs = np.arange(1, len(angles) + 1)
+    ax.bar(xs, angles, color="C0")
+    top = max(1.0, float(angles.max()) * 1.2)
+    for x, a in zip(xs, angles):
+        ax.text(x, a + top * 0.01, f"{a:.2f}" if a < 10 else f"{a:.0f}", ha="center",
+                va="bottom", fontsize=6.5)
+    ax.set_xticks(xs)
     ax.set_xlabel("principal angle number (smallest first)")
     ax.set_ylabel("angle (degrees)")
-    ax.set_ylim(0, max(10.0, float(angles.max()) * 1.15))
+    ax.set_ylim(0, top)
     ax.set_title(title)
     fig.tight_layout()
     return fig

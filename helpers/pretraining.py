@@ -152,12 +152,18 @@ class ClassifierPlan:
     subset (reshuffled each pass; a subset smaller than a batch appears several times in one
     batch). Phase 2 uses ``learning_rate * finetune_factor``. ``chunk`` steps run per
     compiled call (the progress bar moves between chunks).
+
+    The defaults were chosen on the *validation* split (never the test split) with the
+    coding-30 autoencoders, seed 0, at 50 to 55,000 labels: a higher phase-1 rate lets the
+    frozen head converge within its steps, and a phase-2 rate of 0.3x (rather than 0.1x)
+    stopped handicapping the pretrained encoder at large budgets. 2 x 500 steps of 128 is
+    about 2.3 passes over all 55,000 labels, which keeps the whole sweep affordable.
     """
 
     steps: int = 500
     batch_size: int = 128
-    learning_rate: float = 3e-3
-    finetune_factor: float = 0.1
+    learning_rate: float = 1e-2
+    finetune_factor: float = 0.3
     chunk: int = 50
 
     def __post_init__(self):
@@ -568,8 +574,21 @@ def verdict(gains_per_seed) -> str:
     return "mixed"
 
 
+def _seed_count(gains_per_seed) -> str:
+    g = np.asarray(gains_per_seed)
+    n = len(g)
+    if n == 1:
+        return f"{'ahead' if g[0] > 0 else 'behind' if g[0] < 0 else 'tied'} on the only seed"
+    return f"ahead on {int(np.sum(g > 0))} of {n} seeds"
+
+
 def conclusion_sentences(study: LabelBudgetStudy) -> list[str]:
-    """Plain sentences built only from the study's numbers (nothing is assumed)."""
+    """Plain lines of text built only from the study's numbers (nothing is assumed).
+
+    For each pretrained method: its paired gain over the scratch baseline per budget
+    (mean +- std over seeds, and on how many seeds it was ahead), then where it was ahead on
+    every seed and from which budget on it no longer was.
+    """
     summary = study.summary()
     n_seeds = min((v[2] for m in summary.values() for v in m.values()), default=0)
     label = study.budget_label
@@ -577,26 +596,28 @@ def conclusion_sentences(study: LabelBudgetStudy) -> list[str]:
     if n_seeds < 2:
         out.append(f"Only {n_seeds} seed per point: there is no spread to compare against, so "
                    "small differences below may be luck.")
-    for method, name in (("fine-tuned", "Fine-tuning the pretrained encoder"),
-                         ("frozen", "The frozen pretrained encoder"),
-                         ("tied fine-tuned", "Fine-tuning the tied autoencoder's encoder")):
+    for method, name in (("fine-tuned", "Fine-tuned pretrained encoder"),
+                         ("frozen", "Frozen pretrained encoder"),
+                         ("tied fine-tuned", "Fine-tuned encoder of the tied autoencoder")):
         gains = study.paired_gains(method)
         if not gains:
             continue
-        parts = []
+        out.append(f"{name} vs from scratch (test accuracy difference, same labels and seed):")
         for b, (mean, std, per_seed) in gains.items():
-            parts.append(f"{label(b)} labels: {_points(mean)} (± {100 * std:.1f}, {verdict(per_seed)})")
-        out.append(f"{name} vs from scratch, test accuracy difference per budget: " + "; ".join(parts) + ".")
+            spread = f" ± {100 * std:.1f}" if len(per_seed) > 1 else ""
+            out.append(f"    {label(b):>10} labels: {100 * mean:+5.1f}{spread} points "
+                       f"({_seed_count(per_seed)})")
         ahead = [b for b, g in gains.items() if verdict(g[2]) == "ahead"]
+        seeds = "the only seed" if n_seeds == 1 else "every seed"
         if not ahead:
-            out.append(f"  -> {name} was never ahead of the scratch baseline on every seed.")
+            out.append(f"  -> never ahead of the scratch baseline on {seeds}.")
         else:
             best = max(gains, key=lambda b: gains[b][0])
-            sentence = (f"  -> {name} was ahead on every seed at {', '.join(label(b) for b in ahead)} "
-                        f"labels; the largest mean gain was {_points(gains[best][0])} at {label(best)} labels")
+            sentence = (f"  -> ahead on {seeds} at {', '.join(label(b) for b in ahead)} labels; "
+                        f"largest mean gain {_points(gains[best][0])} at {label(best)} labels")
             later = [b for b in gains if b > max(ahead)]
             if later:
-                sentence += (f"; from {label(min(later))} labels on it no longer was "
+                sentence += (f"; from {label(min(later))} labels on, no longer ahead "
                              f"({_points(gains[min(later)][0])} there)")
             out.append(sentence + ".")
     s, f = summary.get("scratch", {}), summary.get("fine-tuned", {})
@@ -609,7 +630,7 @@ def conclusion_sentences(study: LabelBudgetStudy) -> list[str]:
     common = [b for b in study.budgets if b in t and b in u]
     if common:
         diffs = [t[b][0] - u[b][0] for b in common]
-        out.append(f"Tied vs untied autoencoder as the source (fine-tuned): mean difference "
-                   f"{_points(float(np.mean(diffs)))} over the budgets (range "
-                   f"{_points(min(diffs))} to {_points(max(diffs))}).")
+        out.append(f"Tied vs untied autoencoder as the source (fine-tuned, mean accuracies): "
+                   f"difference {_points(float(np.mean(diffs)))} on average over the budgets "
+                   f"(from {_points(min(diffs))} to {_points(max(diffs))}).")
     return out

@@ -128,7 +128,7 @@ def test_the_books_layer_passes_the_behaviour_checks(capsys):
     """Tracking the Dense is the one thing wrong with it; outputs, tie and saving are fine."""
     for check in (exercises.check_output, exercises.check_shared_variable, exercises.check_save_load):
         check(TracksTheDense)
-    assert capsys.readouterr().out.count("PASS") == 6
+    assert capsys.readouterr().out.count("PASS") == 7
 
 
 @pytest.mark.parametrize("check", DENSE_CHECKS)
@@ -332,7 +332,11 @@ def test_pretraining_conclusion_follows_the_numbers():
     won = exercises.pretraining_conclusion({"n_labels": 500, "profile": "full",
                                             "rows": rows((0.8, 0.7, 0.6), (0.82, 0.71, 0.6), (0.81, 0.75, 0.6))})
     assert "helped in all 3 seeds" in won and "81.0% ± 1.0" in won and "+10.0, +11.0, +6.0" in won
-    assert "Quick profile" not in won
+    assert "Quick profile" not in won and "smaller than the seed-to-seed spread" not in won
+    small = exercises.pretraining_conclusion({"n_labels": 500, "profile": "full",
+                                              "rows": rows((0.79, 0.78, 0.7), (0.80, 0.795, 0.7), (0.76, 0.757, 0.7))})
+    assert "helped in all 3 seeds, by +0.6 points" in small
+    assert "smaller than the seed-to-seed spread of the accuracies themselves (std up to 2.1 points)" in small
     lost = exercises.pretraining_conclusion({"n_labels": 500, "profile": "full",
                                              "rows": rows((0.7, 0.8, 0.6), (0.7, 0.75, 0.6))})
     assert "hurt in all 2 seeds" in lost
@@ -435,4 +439,5 @@ def test_paired_accuracy_figure_has_a_line_per_seed_and_the_means():
 def test_principal_angles_figure_draws_one_bar_per_angle():
     fig = plots.principal_angles_figure([0.5, 1.0, 30.0])
     assert [round(p.get_height(), 3) for p in fig.axes[0].patches] == [0.5, 1.0, 30.0]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.50", "1.00", "30"]
     matplotlib.pyplot.close(fig)

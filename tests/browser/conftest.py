@@ -60,19 +60,21 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def ae_env(tmp_path_factory):
-    """Quick profile + private model cache for this process and the server's kernels."""
-    cache = Path(os.environ.get("AE_BROWSER_CACHE_DIR") or tmp_path_factory.mktemp("ae-cache"))
-    values = {"AE_PROFILE": "quick", "AE_CACHE_DIR": str(cache),
-              "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    yield values
-    for key, old in saved.items():
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+def ae_env(tmp_path_factory) -> dict:
+    """Quick profile + a private model cache, for the server's kernels (and, through
+    ``helpers_env``, for helpers called by the tests). ``AE_BROWSER_CACHE_DIR`` reuses a
+    cache folder across runs (development only)."""
+    cache = os.environ.get("AE_BROWSER_CACHE_DIR") or str(tmp_path_factory.mktemp("ae-cache"))
+    return {"AE_PROFILE": "quick", "AE_CACHE_DIR": cache,
+            "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+@pytest.fixture
+def helpers_env(ae_env, monkeypatch) -> dict:
+    """The same environment for this process during one test (helpers read it per call)."""
+    for key, value in ae_env.items():
+        monkeypatch.setenv(key, value)
+    return ae_env
 
 
 @pytest.fixture(scope="session")

@@ -74,6 +74,20 @@ def test_server_that_never_answers_times_out_with_log_tail(tmp_path):
     assert proc.stop() == [] and not psutil.pid_exists(proc.pid)
 
 
+def test_jupyterlab_server_that_dies_reports_its_log(tmp_path):
+    """The real start-up path, with a fake ``jupyterlab`` module that fails at once."""
+    fake = tmp_path / "fake" / "jupyterlab"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        "import sys\nprint('fake lab: cannot bind', sys.argv[-1][:0], flush=True)\nsys.exit(7)\n")
+    (tmp_path / "root").mkdir()
+    with pytest.raises(H.ServerNotReady) as info:
+        H.JupyterLabServer(tmp_path / "root", tmp_path / "state",
+                           env_overrides={"PYTHONPATH": str(tmp_path / "fake")}, ready_timeout=30)
+    assert "exited with code 7" in str(info.value) and "fake lab: cannot bind" in str(info.value)
+
+
 def test_stop_reaps_children_in_other_sessions(tmp_path):
     """Kernels start their own session; the group kill alone would miss them."""
     code = ("import subprocess, sys, time;"

@@ -4,9 +4,9 @@ Per notebook (quick profile, model cache warmed by one headless run of the noteb
 open it, run all cells, wait for an idle kernel with no error output, find the explorer
 by its CSS classes (the DOM contract in helpers/widgets.py), change it with real input
 (arrow keys on the slider, a click on the tied/untied toggle, a click on the method
-dropdown then an arrow key and Enter), and after each change check that the picture's PNG bytes changed and that the
-readout says what ``helpers`` computes for the new setting. Every change ends by going
-back, so the screenshot shows the notebook's own default view.
+dropdown then an arrow key and Enter), and after each change check that the picture's
+PNG bytes changed and that the readout says what ``helpers`` computes for the new
+setting. The changes are undone in turn, so the screenshot shows the notebook's default.
 
 Latencies (input -> last redraw, page clock) and load times are printed and written to
 artifacts/browser/timings.json; the only timed assertion is the 5 s "broken" bound.
@@ -112,7 +112,12 @@ def change_and_check(lab, selectors, label, action, expected_html, record) -> No
     src0, bytes0 = H.image_bytes(page, css(selectors, "image"))
     H.watch_redraw(page, selectors)
     action()
-    latency = H.wait_for_redraw(page, selectors, src0, expected, timeout=REDRAW_WAIT)
+    try:
+        latency = H.wait_for_redraw(page, selectors, src0, expected, timeout=REDRAW_WAIT)
+    except AssertionError as err:
+        problems = lab.problems()
+        detail = ("\nerrors seen in the notebook/kernel:\n  " + "\n  ".join(problems)) if problems else ""
+        raise AssertionError(f"{label}: {err}{detail}") from None
     _, bytes1 = H.image_bytes(page, css(selectors, "image"))
     record.setdefault("redraw_s", {})[label] = round(latency, 3)
     print(f"[browser] redraw after {label}: {latency * 1000:.0f} ms  ({expected})")
@@ -157,7 +162,8 @@ def coding_readout(coding_size: int, tied: bool) -> str:
     ("01_stacked_autoencoder.ipynb", "01_coding_size_explorer.png", False),
     ("02_tied_weights.ipynb", "02_tied_explorer.png", True),
 ], ids=["01", "02"])
-def test_coding_size_explorer(lab, screenshots_dir, tmp_path, notebook, shot, with_toggle):
+def test_coding_size_explorer(lab, helpers_env, screenshots_dir, tmp_path, notebook, shot,
+                              with_toggle):
     from helpers.widgets import DEFAULT_SIZES
 
     record = open_and_run(lab, notebook, tmp_path)
@@ -197,7 +203,7 @@ def test_coding_size_explorer(lab, screenshots_dir, tmp_path, notebook, shot, wi
     assert lab.problems() == []
 
 
-def test_label_budget_explorer(lab, screenshots_dir, tmp_path):
+def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
     """Notebook 04. Written against the DOM contract and helpers.widgets.BudgetExplorer
     before the notebook existed; the study is rebuilt here with LabelBudgetStudy's defaults."""
     from helpers.pretraining import METHOD_LABELS, METHODS, LabelBudgetStudy
