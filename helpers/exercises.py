@@ -18,7 +18,7 @@ cell, which is what the student edition expects.
   (cached per seed; it reuses notebook 04's ``helpers.pretraining``), ``pretraining_conclusion``.
 * Hands-on 3, a linear tied autoencoder against PCA: ``check_pca``,
   ``check_principal_angles``, ``trained_linear_autoencoder`` (cached),
-  ``pca_reconstruction``, ``pca_reconstruction_mse``, ``subspace_conclusion``.
+  ``pca_reconstruction``, ``pca_reconstruction_mse``, ``subspace_conclusion``, ``basis_report``.
 
 ``require(value, name, exercise)`` turns a result an unfinished exercise left as ``None``
 into a ``NotImplementedError`` that names the exercise.
@@ -692,6 +692,29 @@ def pca_reconstruction_mse(X, mean, components) -> float:
     return float(np.mean((pca_reconstruction(X, mean, components) - X) ** 2))
 
 
+def basis_report(W, components) -> str:
+    """How the autoencoder's basis (columns of ``W``) compares with PCA's ``components``.
+
+    Reports the columns' lengths, the largest |cosine| between two different columns
+    (0 = orthogonal), and for each column its best |cosine| with a principal component
+    (1 for every column = PCA's own basis, up to order and signs).
+    """
+    W, components = np.asarray(W, dtype=float), np.asarray(components, dtype=float)
+    lengths = np.linalg.norm(W, axis=0)
+    unit = W / lengths
+    overlap = np.abs(unit.T @ unit - np.eye(W.shape[1])).max()
+    best = np.abs(unit.T @ components).max(axis=1)
+    orthonormal = np.all(np.abs(lengths - 1) < 0.01) and overlap < 0.01
+    lines = [f"Autoencoder's basis (columns of W): lengths {lengths.min():.3f} to {lengths.max():.3f}, "
+             f"largest |cosine| between two columns {overlap:.3f}: "
+             + ("orthonormal." if orthonormal else "not orthonormal."),
+             f"Best match of each column among PCA's components: |cosine| {best.min():.2f} to "
+             f"{best.max():.2f} (1.00 for all would be PCA's own basis)."]
+    lines.append("So it is PCA's own basis, up to order and signs." if best.min() > 0.99 else
+                 "So it is not PCA's basis: where the subspaces agree, it is another basis of the same subspace.")
+    return "\n".join(lines)
+
+
 def subspace_conclusion(angles, ae_mse, pca_mse, profile_name) -> str:
     """A plain-text verdict from the principal angles and the two reconstruction errors."""
     angles = np.asarray(angles, dtype=float)
@@ -702,7 +725,7 @@ def subspace_conclusion(angles, ae_mse, pca_mse, profile_name) -> str:
              f"({excess:+.1f}% against PCA)."]
     if angles.max() < 10 and excess < 2:
         lines.append("Same subspace, to within a few degrees, and the same error: the linear "
-                     "autoencoder has found PCA's subspace (in a basis of its own).")
+                     "autoencoder has found PCA's subspace.")
     elif np.median(angles) < 10:
         lines.append("Most directions agree with PCA; the largest angles belong to directions "
                      "whose variances are nearly equal, which gradient descent separates slowly.")

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-from matplotlib.ticker import FormatStrFormatter, MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator
 
 IMAGE_SIDE = 28
 
@@ -136,6 +136,7 @@ def learning_curves_figure(histories, title="Learning curves"):
     ax.set_ylabel("reconstruction MSE")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1.0, 10.0, 0.5)))
     ax.yaxis.set_major_formatter(FormatStrFormatter("%.3f"))
     ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3f"))
     ax.set_title(title)
@@ -173,23 +174,38 @@ def coding_space_figure(points, labels, class_names, images=None, n_thumbnails=4
     return fig
 
 
-def weight_images_figure(kernel, n_cols=10, scale=0.9, title=None):
-    """Each column of a (784, units) kernel drawn as a 28x28 image (red +, blue -)."""
-    kernel = np.asarray(kernel)
+def weight_mosaic(kernel, n_cols=10, gap=2) -> np.ndarray:
+    """Columns of a (784, units) kernel as 28x28 tiles in one array, each scaled to [-1, 1].
+
+    Each tile is divided by its own largest absolute weight, so 0 stays 0 and every unit's
+    pattern is visible whatever its scale. Gaps between tiles are NaN (drawn blank).
+    """
+    kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim != 2 or kernel.shape[0] != IMAGE_SIDE * IMAGE_SIDE:
         raise ValueError(f"Expected a kernel of shape (784, units); got {kernel.shape}.")
     units = kernel.shape[1]
     n_rows = int(np.ceil(units / n_cols))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(n_cols * scale, n_rows * scale),
-                             squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < units:
-            w = kernel[:, k].reshape(IMAGE_SIDE, IMAGE_SIDE)
-            limit = np.abs(w).max() or 1.0
-            ax.imshow(w, cmap="bwr", vmin=-limit, vmax=limit)
+    step = IMAGE_SIDE + gap
+    mosaic = np.full((n_rows * step - gap, n_cols * step - gap), np.nan)
+    for k in range(units):
+        w = kernel[:, k].reshape(IMAGE_SIDE, IMAGE_SIDE)
+        r, c = divmod(k, n_cols)
+        mosaic[r * step:r * step + IMAGE_SIDE, c * step:c * step + IMAGE_SIDE] = w / (np.abs(w).max() or 1.0)
+    return mosaic
+
+
+def weight_images_figure(kernel, n_cols=10, scale=0.9, title=None):
+    """Each column of a (784, units) kernel drawn as a 28x28 image (red +, blue -, white 0).
+
+    One ``imshow`` of :func:`weight_mosaic` (fast even for hundreds of units).
+    """
+    mosaic = weight_mosaic(kernel, n_cols=n_cols)
+    n_rows = int(np.ceil(np.asarray(kernel).shape[1] / n_cols))
+    fig, ax = plt.subplots(figsize=(n_cols * scale, n_rows * scale + (0.4 if title else 0)))
+    ax.imshow(np.ma.masked_invalid(mosaic), cmap="bwr", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
     if title:
-        fig.suptitle(title)
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -319,15 +335,25 @@ def layerwise_curves_figure(end_to_end, greedy, checkpoints, end_to_end_mse):
 
 # --- notebook 04: accuracy against the number of labels --------------------------------------
 
-def _budget_axis(ax, budgets, pool_size):
+def budget_tick_label(budget, pool_size, compact=False) -> str:
+    """'500', '1,000' / '1k', and 'all\n55,000' / 'all' for the whole pool."""
+    if budget == pool_size:
+        return "all" if compact else f"all\n{budget:,}"
+    if compact and budget >= 1000 and budget % 1000 == 0:
+        return f"{budget // 1000}k"
+    return f"{budget:,}"
+
+
+def _budget_axis(ax, budgets, pool_size, compact=False):
     ax.set_xscale("log")
     ax.set_xticks(budgets)
-    ax.set_xticklabels([f"all\n{b:,}" if b == pool_size else f"{b:,}" for b in budgets], fontsize=8)
+    ax.set_xticklabels([budget_tick_label(b, pool_size, compact) for b in budgets], fontsize=8)
     ax.minorticks_off()
     ax.set_xlabel("labelled training images (log scale)")
 
 
-def draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=None):
+def draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=None,
+                         compact=False):
     """Mean test accuracy (%) +- std (error bars) against the budget, one line per method.
 
     ``summary``: {method: {budget: (mean, std, n)}} (``LabelBudgetStudy.summary()``).
@@ -345,7 +371,7 @@ def draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlig
         container = ax.errorbar(xs, means, yerr=stds, fmt="-o", markersize=4, capsize=3,
                                 color=f"C{k}", label=method_labels.get(method, method), **style)
         lines[method] = container.lines[0]
-    _budget_axis(ax, budgets, pool_size)
+    _budget_axis(ax, budgets, pool_size, compact)
     ax.set_ylabel("test accuracy (%)")
     return lines
 
@@ -395,8 +421,8 @@ def budget_explorer_figure(summary, method_labels, budgets, pool_size, budget, m
     grid = fig.add_gridspec(2, 8, width_ratios=[2.6, 0.25, 2.0, 0.25, 1, 1, 1, 1],
                             left=0.05, right=0.99, top=0.86, bottom=0.2, wspace=0.15, hspace=0.5)
     ax = fig.add_subplot(grid[:, 0])
-    draw_accuracy_curves(ax, summary, method_labels, sorted(set(budgets) | {budget}), pool_size,
-                         highlight=method)
+    draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=method,
+                         compact=True)
     ax.axvline(budget, color="red", linewidth=1, linestyle=":")
     if accuracy is not None:
         ax.plot([budget], [100 * accuracy], "o", markersize=12, markerfacecolor="none",

@@ -620,6 +620,21 @@ def conclusion_sentences(study: LabelBudgetStudy) -> list[str]:
                 sentence += (f"; from {label(min(later))} labels on, no longer ahead "
                              f"({_points(gains[min(later)][0])} there)")
             out.append(sentence + ".")
+    all_gains = {m: study.paired_gains(m) for m in METHODS if m != "scratch"}
+    best = max(((g[0], m, b) for m, gains in all_gains.items() for b, g in gains.items()), default=None)
+    if best is not None:
+        line = (f"Largest mean gain of any pretrained method: {_points(best[0])} "
+                f"({METHOD_LABELS[best[1]]}, {label(best[2])} labels)")
+        top = max(study.budgets)
+        at_top = [gains[top][0] for gains in all_gains.values() if top in gains]
+        if at_top and max(at_top) < 0:
+            line += f"; with {label(top)} labels every pretrained method was behind scratch"
+        out.append(line + ".")
+    spread = [v[1] for v in summary.get("scratch", {}).values()]
+    if n_seeds >= 2 and spread:
+        out.append(f"Seed-to-seed spread (std) of the scratch baseline: {100 * min(spread):.1f} to "
+                   f"{100 * max(spread):.1f} points depending on the budget; a gain of that size "
+                   "can be luck.")
     s, f = summary.get("scratch", {}), summary.get("fine-tuned", {})
     if s and f:
         lo, hi = min(s), max(s)

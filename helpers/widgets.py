@@ -448,6 +448,7 @@ class BudgetExplorer:
         self.widget.add_class("ae-budget-explorer")
         self.drawn = None          # (budget, method) on screen
         self.trained = []          # (budget, seed, source) trained by this explorer
+        self._png: dict = {}       # (budget, method, results known) -> (PNG bytes, accuracy)
         self.slider.observe(self._on_change, names="value")
         self.method.observe(self._on_change, names="value")
         self.go.on_click(lambda _button: self.show(self.custom.value))
@@ -473,7 +474,11 @@ class BudgetExplorer:
                 study.run(budget, self.seed, source, on_step=self._on_step)
                 self.trained.append((budget, self.seed, source))
                 self.progress.bar_style, self.progress.description = "success", "trained"
-            png, accuracy = budget_png(study, budget, method, self.seed, self.n_misclassified)
+            study.summary()                       # loads every cached result into memory
+            key = (budget, method, len(study.results))   # new results -> new curves -> redraw
+            if key not in self._png:
+                self._png[key] = budget_png(study, budget, method, self.seed, self.n_misclassified)
+            png, accuracy = self._png[key]
         except Exception as err:  # shown to the reader as a message, never a traceback
             self.message.value = budget_failure_message(budget, err)
             if self.progress.description == "training":

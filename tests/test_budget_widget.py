@@ -78,6 +78,9 @@ def test_slider_and_method_redraw_from_the_cache(explorer):
     assert explorer.readout.value == budget_readout(100, "tied frozen", expected)
     assert explorer.image.value != first_png
     assert explorer.trained == [], "everything came from the study's cache"
+    explorer.method.value = "fine-tuned"
+    assert explorer.image.value == first_png, "back to a drawn state: the same picture"
+    assert len(explorer._png) == 2, "and it was not drawn again"
 
 
 def test_missing_budget_trains_with_progress(explorer):

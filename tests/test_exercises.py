@@ -405,6 +405,18 @@ def test_linear_autoencoder_is_tied_linear_and_cached(fashion, quick_profile, pr
     assert other.key != first.key
 
 
+def test_basis_report_tells_pca_basis_from_a_rotation_of_it():
+    components = np.linalg.qr(np.random.default_rng(0).normal(size=(20, 3)))[0]
+    same = exercises.basis_report(-components[:, ::-1], components)
+    assert "lengths 1.000 to 1.000" in same and "orthonormal." in same and "PCA's own basis, up to" in same
+    c, s_ = np.cos(0.6), np.sin(0.6)
+    rotated = components @ np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1]])
+    other = exercises.basis_report(rotated, components)
+    assert "orthonormal." in other and "it is not PCA's basis" in other and "|cosine| 0.83 to 1.00" in other
+    skewed = exercises.basis_report(components * [1, 2, 1] + components[:, :1] * 0.5, components)
+    assert "not orthonormal." in skewed
+
+
 def test_subspace_conclusion_branches():
     same = exercises.subspace_conclusion([0.1, 0.5, 2.0], 0.0101, 0.0100, "full")
     assert "found PCA's subspace" in same and "+1.0% against PCA" in same and "largest 2.0 degrees" in same

@@ -129,16 +129,28 @@ def test_coding_space_colours_every_class_and_adds_sparse_thumbnails():
     assert not none.axes[0].artists
 
 
-def test_weight_images_show_each_kernel_column():
+def test_weight_mosaic_tiles_each_kernel_column_on_its_own_scale():
     kernel = rng(6).normal(size=(784, 12))
-    fig = plots.weight_images_figure(kernel, n_cols=5)
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 12
-    np.testing.assert_allclose(shown[7].images[0].get_array(), kernel[:, 7].reshape(28, 28))
-    low, high = shown[7].images[0].get_clim()
-    assert low == pytest.approx(-high)  # symmetric colour scale: white means zero
+    kernel[:, 3] *= 100  # scale must not matter
+    mosaic = plots.weight_mosaic(kernel, n_cols=5, gap=2)
+    assert mosaic.shape == (3 * 30 - 2, 5 * 30 - 2)
+    tile = mosaic[30:58, 60:88]  # unit 7: row 1, column 2
+    np.testing.assert_allclose(tile, kernel[:, 7].reshape(28, 28) / np.abs(kernel[:, 7]).max())
+    np.testing.assert_allclose(np.nanmax(np.abs(mosaic[0:28, 90:118])), 1.0)  # unit 3
+    assert np.isnan(mosaic[28:30]).all()  # gap rows
+    assert np.isnan(mosaic[60:, 60:]).all()  # no unit 12..14: blank
     with pytest.raises(ValueError, match=r"\(784, units\)"):
-        plots.weight_images_figure(np.zeros((100, 30)))
+        plots.weight_mosaic(np.zeros((100, 30)))
+
+
+def test_weight_images_figure_draws_the_mosaic_with_zero_as_white():
+    kernel = rng(6).normal(size=(784, 12))
+    fig = plots.weight_images_figure(kernel, n_cols=5, title="t")
+    image = fig.axes[0].images[0]
+    np.testing.assert_allclose(np.ma.filled(image.get_array(), np.nan),
+                               plots.weight_mosaic(kernel, n_cols=5))
+    assert image.get_clim() == (-1, 1) and image.get_cmap().name == "bwr"
+    assert fig.axes[0].get_title() == "t"
 
 
 # --- off-screen figures ------------------------------------------------------------------------

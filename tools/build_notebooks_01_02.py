@@ -254,8 +254,8 @@ code("""
 explorer
 """),
 md("""
-With 2 numbers only a rough silhouette survives, and a sandal, a sneaker and an ankle boot come
-out as much the same shoe. The error falls steeply up to about 10 numbers and more slowly after
+With 2 numbers only a rough silhouette survives: in the full profile the dress comes back as a
+pair of trousers and the sandal as a sneaker. The error falls steeply up to about 10 numbers and more slowly after
 that: on the logarithmic axis the curve is close to a straight line, so every *doubling* of the
 coding buys a similar, modest gain. At 100 the coding is as wide as the hidden layers around it,
 so it is no longer the narrowest point of the network.
@@ -346,7 +346,9 @@ from its mirror's.
 
 - It **halves the weights**: the decoder borrows its matrices, so the model has about half as
   many parameters.
-- It **speeds up training**: fewer variables to update and to keep optimizer state for.
+- It can **speed up training**: half as many weights to update and to keep optimizer state
+  for. (The matrix products stay the same size, so on a CPU the gain per epoch is modest; the
+  table in section 5 measures it.)
 - It **limits overfitting**: with fewer free parameters, the model has less room to memorise.
 - Each matrix now gets a training signal from both directions, encoding and decoding.
 """),
@@ -358,8 +360,8 @@ The textbook's version of this layer read the number of inputs of the encoder's 
 so the old code stops at once. This cell is expected to raise:
 """),
 code("""
-# NBVAL_RAISES_EXCEPTION
-# (also tagged raises-exception: this cell is meant to fail)
+# This cell is meant to fail: its tag "raises-exception" (nbval's NBVAL_RAISES_EXCEPTION)
+# tells the notebook runner and nbval to expect the error.
 encoder_dense = keras.layers.Dense(100, activation="relu", name="enc_dense")
 encoder_dense.build((None, 784))
 encoder_dense.input_shape
@@ -566,8 +568,9 @@ for kind in ("untied", "tied"):
     print(progress.finish(runs[kind]))
 """),
 md("""
-Both learning curves on one figure (training dashed, validation solid, log scale): the tied model
-starts from the same place and ends close to the untied one, with half the parameters.
+Both learning curves on one figure (training dashed, validation solid, log scale). The two
+models learn at much the same pace; in the full profile the tied one ends as low as the untied
+one or slightly lower, with half the parameters.
 """),
 code("""
 fig = plots.learning_curves_figure({kind: run.info for kind, run in runs.items()},
@@ -649,10 +652,11 @@ fig = plots.weight_images_figure(W1, title="Tied model: encoder features = decod
 plt.show()
 """),
 md("""
-Many columns look like blurred garment outlines or light-dark contrasts (a shoe sole, a trouser
-gap, a sleeve edge): because every image is rebuilt as a weighted sum of these 100 pictures,
-they have to look like parts of clothes, and because they are also the encoder's detectors,
-each unit fires for garments that contain its pattern.
+Many columns look like pieces of clothing: outlines of tops and bags, the gap between trouser
+legs, horizontal bands such as a shoe's sole; a few still look like noise (units the model
+barely relies on). Because every reconstruction is built as a weighted sum of these 100
+pictures, they have to look like parts of clothes; and because the same pictures are the
+encoder's detectors, each unit responds most to garments that contain its pattern.
 
 ## 8. The explorer again, tied or untied
 
@@ -676,8 +680,10 @@ code("""
 explorer
 """),
 md("""
-Compare the two curves at each size: tying costs little or nothing in error here, while it
-removes half of the weights.
+Compare the two curves size by size. In the full profile they are close at small coding sizes,
+and at the larger sizes the tied models end *lower* after the explorer's short training: with
+half as many weights to fit, they learn faster. Tying costs little or nothing in error here,
+while it removes half of the weights.
 
 ## Summary
 

@@ -213,7 +213,7 @@ fig = plots.layerwise_curves_figure(end_to_end.info, greedy_curve(greedy), check
 plt.show()
 """),
 md("""
-How to read it: phase 1's curve is the lowest because its bottleneck is 100 numbers wide.
+How to read it: phase 1's curve should be the lowest, because its bottleneck is 100 numbers wide.
 Phase 2's curve is the stack's image error while the inner model learns: now the images pass
 through 30 numbers, and the error falls as the inner model gets better at rebuilding the codings
 the outer decoder expects. Fine-tuning then lets all layers adjust to each other, which neither
@@ -299,7 +299,7 @@ what the greedy route is still worth against a modern end-to-end recipe on this 
 
 ## Try this
 
-1. Fine-tune at a lower learning rate:
+1. Fine-tune at a lower learning rate (`import dataclasses` first):
    `greedy_layerwise(dataclasses.replace(plan, finetune_lr_factor=0.3), data=data)`. What
    happens to the error after fine-tuning?
 2. Skip phase 2's training: stack `greedy.outer.model` with a fresh `StackedAutoencoder((100,),
@@ -436,7 +436,8 @@ only in where the encoder's weights came from.
 The labelled pool is the training split (55,000 images). A budget of *n* labels means *n* images
 from it, the same number per class (*n*/10; a remainder is spread one by one over classes), drawn
 with a seed. Validation and test images are never in the pool. Subsets of the same seed are
-nested (the 100-label subset contains the 50-label one), which makes the curves smoother.
+nested (the 100-label subset contains the 50-label one), so along a curve the labelled sets grow
+rather than change completely.
 """),
 code("""
 subset = balanced_subset(data.y_train, 500, seed=0)
@@ -556,19 +557,21 @@ for sentence in conclusion_sentences(study):
     print(sentence)
 """),
 md("""
-A few things to look for in your own results, and why they happen:
+A few things to look for in your own results, and what lies behind them:
 
 - **The frozen encoder's ceiling.** Frozen, the classifier is a linear model on 30 numbers that
-  were chosen to redraw pixels, not to tell a shirt from a T-shirt. Its curve flattens early,
-  however many labels it gets.
-- **Fine-tuning at small budgets.** With few labels, the pretrained starting point is worth
-  something: the encoder already separates trousers from bags from shoes, and fine-tuning only has
-  to adjust it. Compare the size of that gain with the spread between seeds before believing it.
-- **Many labels.** Once there are enough labels, they carry more information about the task than
-  the autoencoder's starting point, and the baseline catches up; whether it then overtakes depends
-  on the training budget (fixed here) and on how much the two phases constrain the pretrained run.
+  were chosen to redraw pixels, not to tell a shirt from a T-shirt. Watch how its curve behaves as
+  the labels grow, compared with the methods that may change the encoder.
+- **Small budgets.** This is where a pretrained starting point can be worth most: with 50 labels
+  there is very little to learn the encoder's 81,530 parameters from, while the autoencoder learned them
+  from 55,000 images. Compare any gain with the spread between seeds (the dots in the second plot)
+  before believing it.
+- **Many labels.** With enough labels, the labels themselves say more about the task than the
+  autoencoder's starting point does. Where the pretrained runs fall behind, remember this study's
+  design: every run has the same fixed number of steps, and a pretrained run spends its first half
+  training the head alone, while the baseline trains everything from the first step.
 - **Tied or untied.** The two encoders have the same shape; their curves show whether tying, which
-  halves the autoencoder's parameters, changes the encoder's usefulness as a starting point.
+  halves the autoencoder's parameters, changes how useful the encoder is as a starting point.
 
 Keep in mind what this study does *not* vary: one architecture, one coding size (30), one
 training recipe for the classifiers, and a plain autoencoder as the pretraining task. Notebook 5
@@ -606,9 +609,9 @@ however many labels there are, and do the frozen and fine-tuned encoders confuse
 
 ## Try this
 
-1. Re-run the study with more steps per phase:
-   `LabelBudgetStudy(data, plan=dataclasses.replace(study.plan, steps=1000))`. Does the baseline's
-   advantage with many labels change? (It trains every run again: about twice the time.)
+1. Re-run the study with more steps per phase (`import dataclasses` first):
+   `LabelBudgetStudy(data, plan=dataclasses.replace(study.plan, steps=1000))`. Does the picture
+   with many labels change? (It trains every run again, for about twice the time.)
 2. Add seeds: `LabelBudgetStudy(data, seeds=(0, 1, 2, 3, 4))` reuses the cached ones and trains
    only the new ones. Do the "mixed" verdicts settle?
 3. Skip the frozen phase for a pretrained encoder: call
