@@ -104,3 +104,30 @@ def test_greedy_route_trains_caches_and_reports_each_phase(fashion, quick_profil
     assert spec["upstream"] == [first.outer.key, first.inner.key]
     spec = json.loads((private_cache / f"{first.inner.key}.json").read_text())["spec"]
     assert spec["upstream"] == [first.outer.key] and spec["seed"] == 0
+
+
+def test_layerwise_curves_figure_draws_both_routes():
+    import matplotlib.pyplot as plt
+
+    from helpers.plots import layerwise_curves_figure
+
+    end_to_end = {"val_loss": [0.03, 0.02, 0.015], "seconds": [2.0, 3.0, 4.0]}
+    greedy = {"phase": ["outer", "outer", "inner", "stacked"], "epoch": [1, 2, 1, 1],
+              "seconds": [1.0, 2.0, 2.5, 4.0], "image_val_mse": [0.02, 0.01, 0.03, 0.016]}
+    checkpoints = {"phase 1: a": 0.01, "phase 2: b": 0.03, "phase 3: c": 0.016}
+    fig = layerwise_curves_figure(end_to_end, greedy, checkpoints, 0.015)
+    curves, bars = fig.axes
+    assert [list(line.get_ydata()) for line in curves.lines] == [
+        [0.03, 0.02, 0.015], [0.02, 0.01], [0.03], [0.016]]
+    assert [p.get_width() for p in bars.patches] == [0.01, 0.03, 0.016, 0.015]
+    assert [t.get_text() for t in bars.get_yticklabels()][-1] == "end-to-end"
+    plt.close(fig)
+
+
+def test_encode_gives_the_codings(fashion):
+    from helpers.layerwise import encode
+
+    outer = outer_autoencoder(100)
+    codes = encode(outer, fashion.X_valid[:10])
+    assert codes.shape == (10, 100) and codes.min() >= 0
+    np.testing.assert_allclose(codes, outer.encoder.predict(fashion.X_valid[:10], verbose=0), atol=1e-6)

@@ -252,3 +252,37 @@ def test_study_refuses_bad_budgets(fashion, tiny_study_args):
     study = LabelBudgetStudy(fashion, **tiny_study_args)
     with pytest.raises(ValueError, match="Unknown source"):
         study.spec(50, 0, "denoising")
+
+
+# --- figures of the study -----------------------------------------------------------------------
+
+SUMMARY = {"scratch": {50: (0.6, 0.01, 3), 55_000: (0.86, 0.002, 3)},
+           "fine-tuned": {50: (0.62, 0.02, 3), 55_000: (0.85, 0.001, 3)}}
+
+
+def test_accuracy_and_gain_figures_plot_the_numbers_given():
+    import matplotlib.pyplot as plt
+
+    from helpers.plots import accuracy_vs_labels_figure, budget_tick_label, gain_vs_labels_figure
+    from helpers.pretraining import METHOD_LABELS
+
+    fig = accuracy_vs_labels_figure(SUMMARY, METHOD_LABELS, (50, 55_000), 55_000)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    ys = [list(line.get_ydata()) for line in ax.lines if len(line.get_xdata()) == 2]
+    assert [60.0, 86.0] in [[round(v, 6) for v in y] for y in ys]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["50", "all\n55,000"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        METHOD_LABELS["scratch"], METHOD_LABELS["fine-tuned"]]
+    plt.close(fig)
+
+    gains = {"fine-tuned": {50: (0.02, 0.01, [0.01, 0.02, 0.03]), 55_000: (-0.01, 0.0, [-0.01] * 3)}}
+    fig = gain_vs_labels_figure(gains, METHOD_LABELS, (50, 55_000), 55_000, {"fine-tuned": "C2"})
+    ax = fig.axes[0]
+    seed_dots = [line for line in ax.lines if line.get_linestyle() == "None" and line.get_marker() == "."]
+    assert sorted(round(v, 6) for d in seed_dots for v in d.get_ydata()) == [-1.0, -1.0, -1.0, 1.0, 2.0, 3.0]
+    plt.close(fig)
+
+    assert budget_tick_label(5000, 55_000, compact=True) == "5k"
+    assert budget_tick_label(250, 55_000, compact=True) == "250"
+    assert budget_tick_label(55_000, 55_000, compact=True) == "all"

@@ -141,6 +141,26 @@ def test_the_error_names_the_right_cell_among_several():
         student.student_edition(nb)
 
 
+def test_find_regions_and_summary():
+    cell = code("a = 1\n### BEGIN SOLUTION\nb = 2\n### END SOLUTION\nif a:\n    ### BEGIN SOLUTION\n    ### END SOLUTION")
+    assert student.find_regions(cell, 0) == [(1, 3), (5, 6)]
+    assert student.find_regions(new_markdown_cell("no markers"), 0) == []
+    nb = student.student_edition(notebook(
+        cell, code("check()", tags=["needs-exercise"]),
+        new_markdown_cell("Q\n<!-- BEGIN ANSWER -->\nA\n<!-- END ANSWER -->")))
+    assert student.summary(nb) == ("1 stubbed cells, 2 expected to raise NotImplementedError, "
+                                   "1 answer prompts")
+
+
+def test_cells_without_ids_get_stable_ones():
+    nb = notebook(code("x = 1"), new_markdown_cell("y"))
+    for cell in nb.cells:
+        del cell["id"]
+    generated = student.student_edition(nb)
+    assert [c.id for c in generated.cells] == [student.NOTE_CELL_ID, "cell-0", "cell-1"]
+    nbformat.validate(generated)
+
+
 def test_prose_that_mentions_the_markers_is_left_alone():
     md = new_markdown_cell("Solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION` lines.")
     (cell,) = student_cells(notebook(md))

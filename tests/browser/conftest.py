@@ -24,6 +24,7 @@ if str(HERE) not in sys.path:
 import jlab_harness as H  # noqa: E402
 
 NOTEBOOKS, ARTIFACTS = H.NOTEBOOKS, H.ARTIFACTS
+VIEWPORT = {"width": 1440, "height": 900}   # a common laptop screen; file browser left open
 
 
 def pytest_addoption(parser):
@@ -188,7 +189,7 @@ class LabPage:
 def lab(request, browser, lab_server):
     """A fresh page (own browser context and JupyterLab workspace). On failure: a full
     page screenshot and the server log tail in artifacts/browser/failures/."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(60_000)
     name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:60]

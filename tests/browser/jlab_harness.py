@@ -527,6 +527,20 @@ def html_text(page, html: str) -> str:
       return (d.textContent || '').replace(/\\s+/g, ' ').trim(); }""", html)
 
 
+def overflow_px(page, root_selector: str) -> int:
+    """How many pixels the explorer's content sticks out to the right of its output area
+    (0 = everything visible without scrolling)."""
+    return page.evaluate("""(sel) => {
+      const root = document.querySelector(sel);
+      const area = root && (root.closest('.jp-OutputArea-output') || root.parentElement);
+      if (!area) return 0;
+      const edge = area.getBoundingClientRect().right;
+      let worst = root.getBoundingClientRect().right;
+      for (const n of root.querySelectorAll('img, .widget-box > *')) worst = Math.max(worst, n.getBoundingClientRect().right);
+      return Math.max(0, Math.round(worst - edge));
+    }""", root_selector)
+
+
 def press_slider_key(page, slider_selector: str, key: str) -> None:
     """Real keyboard input: focus the slider's handle, press ``key`` (e.g. ArrowRight)."""
     handle = page.locator(f"{slider_selector} .noUi-handle").first

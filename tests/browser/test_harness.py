@@ -208,6 +208,9 @@ def test_probe_keyboard_slider_redraws_and_all_cells_render(lab, lab_server):
     H.press_slider_key(page, ".probe-root .probe-slider", "ArrowLeft")
     H.wait_for_redraw(page, SELECTORS, src1, "value = 3", timeout=5)
     assert H.image_bytes(page, ".probe-root .probe-image")[1] == bytes0
+    assert H.overflow_px(page, ".probe-root") == 0
+    page.evaluate("() => { document.querySelector('.probe-image').style.minWidth = '3000px'; }")
+    assert H.overflow_px(page, ".probe-root") > 1000
     assert lab.problems() == []
 
 

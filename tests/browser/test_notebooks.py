@@ -133,6 +133,11 @@ def change_and_check(lab, selectors, label, action, expected_html, record) -> No
 def screenshot(page, selectors, directory: Path, name: str, margin: int = 8) -> None:
     root = page.locator(selectors["root"]).first
     root.scroll_into_view_if_needed()
+    size = page.viewport_size
+    clipped = H.overflow_px(page, selectors["root"])
+    if clipped > 4:  # reported, not asserted: a layout problem, not a broken explorer
+        print(f"[browser] LAYOUT WARNING: the explorer sticks out {clipped} px beyond its output "
+              f"area at {size['width']}x{size['height']} (part of it is hidden from the learner)")
     box = root.bounding_box()
     path = directory / name
     page.screenshot(path=str(path), clip={"x": max(box["x"] - margin, 0), "y": max(box["y"] - margin, 0),
