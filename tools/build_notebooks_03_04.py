@@ -56,15 +56,14 @@ minutes on a laptop CPU), later runs load them in seconds.
 """),
 SETUP,
 code("""
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers import plots
 from helpers.data import load_fashion_mnist
-from helpers.layerwise import (greedy_curve, greedy_layerwise, layerwise_plan, stack_autoencoders)
+from helpers.layerwise import greedy_curve, greedy_layerwise, layerwise_plan, stack_autoencoders
 from helpers.models import StackedAutoencoder, shared_variable_count
-from helpers.training import reconstruction_mse, trained_autoencoder
+from helpers.training import trained_autoencoder
 
 data = load_fashion_mnist()
 print(data.summary())
@@ -338,15 +337,14 @@ code("""
 import time
 
 import ipywidgets as widgets
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
 from helpers import plots
 from helpers.data import load_fashion_mnist
-from helpers.models import encoder_classifier, same_weights
-from helpers.pretraining import (METHOD_LABELS, METHODS, LabelBudgetStudy, balanced_subset,
+from helpers.models import encoder_classifier
+from helpers.pretraining import (METHOD_LABELS, LabelBudgetStudy, balanced_subset,
                                  conclusion_sentences, trainable_counts, weight_reuse_report)
 from helpers.training import trained_autoencoder
 from helpers.widgets import BudgetExplorer

@@ -25,6 +25,7 @@ import jlab_harness as H  # noqa: E402
 
 NOTEBOOKS, ARTIFACTS = H.NOTEBOOKS, H.ARTIFACTS
 VIEWPORT = {"width": 1440, "height": 900}   # a common laptop screen; file browser left open
+OPENED: set = set()                          # notebook paths opened in the browser this session
 
 
 def pytest_addoption(parser):
@@ -85,8 +86,10 @@ def repo_notebooks_unchanged():
     yield before
     after = H.notebook_hashes(NOTEBOOKS)
     changed = sorted(k for k in before.keys() & after.keys() if before[k] != after[k])
-    assert not changed, (f"notebooks changed on disk during the browser tests: {changed} "
-                         "(another agent editing them, or the harness leaked a save)")
+    never_opened = [k for k in changed if f"notebooks/{k}" not in OPENED]
+    assert not changed, (f"notebooks changed on disk during the browser tests: {changed}; "
+                         f"of these, never opened in the browser: {never_opened} (someone else "
+                         "edited them meanwhile, or the harness leaked a save)")
 
 
 @pytest.fixture(scope="session")
@@ -163,6 +166,7 @@ class LabPage:
 
     def open(self, path: str, timeout: float = 180) -> float:
         self.path = path
+        OPENED.add(path)
         seconds = H.open_notebook(self.page, self.server, path, workspace=self.name, timeout=timeout)
         mode = H.windowing_mode(self.page, path)
         assert mode == "none", f"notebook windowingMode is {mode!r}; the settings override failed"
