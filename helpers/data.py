@@ -192,7 +192,8 @@ def _build(directory: Path) -> FashionMNIST:
     _check(arrays, directory)
 
     def scaled(images):
-        out = images.astype(np.float32) / 255.0
+        out = images.astype(np.float32)
+        out /= 255.0  # in place: no second full-size temporary
         out.setflags(write=False)  # shared between calls: keep it immutable
         return out
 

@@ -11,6 +11,7 @@ Two named recipes for the same architecture and loss (MSE):
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from typing import Callable
 
@@ -89,8 +90,30 @@ class EpochTimer(keras.callbacks.Callback):
             self.on_epoch(epoch + 1, self.epochs, dict(logs or {}))
 
 
+def reconstruction_dataset(X, batch_size, targets=None, shuffle=False, seed=0):
+    """A ``tf.data`` pipeline of ``(inputs, targets)`` batches for reconstruction.
+
+    The images are held once, as one tensor; each batch gathers rows by (shuffled) index, and
+    the targets are the inputs themselves unless ``targets`` is given. This avoids the second
+    full copy of the data that ``fit(X, X)`` makes, and prefetches the next batch while the
+    current one trains.
+    """
+    import tensorflow as tf
+
+    inputs = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
+    outputs = inputs if targets is None else tf.convert_to_tensor(np.asarray(targets, dtype=np.float32))
+    n = int(inputs.shape[0])
+    indices = tf.data.Dataset.range(n)
+    if shuffle:
+        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(
+        lambda idx: (tf.gather(inputs, idx), tf.gather(outputs, idx)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
 def fit_reconstruction(model, X_train, X_valid, recipe=FAST, epochs=None, on_epoch=None,
-                       targets=None) -> dict:
+                       targets=None, seed=0) -> dict:
     """Compile ``model`` with ``recipe`` and fit it to reconstruct its inputs.
 
     Returns a JSON-friendly history: per-epoch ``loss``, ``val_loss`` and cumulative
@@ -98,14 +121,16 @@ def fit_reconstruction(model, X_train, X_valid, recipe=FAST, epochs=None, on_epo
     """
     recipe = get_recipe(recipe)
     epochs = recipe.epochs if epochs is None else epochs
-    y_train, y_valid = targets if targets is not None else (X_train, X_valid)
+    y_train, y_valid = targets if targets is not None else (None, None)
     steps = int(np.ceil(len(X_train) / recipe.batch_size))
     model.compile(optimizer=make_optimizer(recipe, steps, epochs), loss="mse",
                   steps_per_execution=min(recipe.steps_per_execution, steps),
                   jit_compile=recipe.jit_compile)
     timer = EpochTimer(on_epoch, epochs)
-    hist = model.fit(X_train, y_train, batch_size=recipe.batch_size, epochs=epochs,
-                     validation_data=(X_valid, y_valid), verbose=0, callbacks=[timer])
+    train = reconstruction_dataset(X_train, recipe.batch_size, y_train, shuffle=True, seed=seed)
+    valid = reconstruction_dataset(X_valid, 1024, y_valid)
+    hist = model.fit(train, epochs=epochs, validation_data=valid, verbose=0, callbacks=[timer],
+                     shuffle=False)  # the dataset shuffles itself
     return {
         "loss": [float(v) for v in hist.history["loss"]],
         "val_loss": [float(v) for v in hist.history["val_loss"]],
@@ -147,6 +172,7 @@ def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data
         history = fit_reconstruction(model, X_train, X_valid, recipe,
                                      epochs=profile.epochs(recipe.epochs), on_epoch=on_epoch)
         history["valid_mse"] = reconstruction_mse(model, data.X_valid)  # all 5,000 images
+        gc.collect()  # Keras models hold reference cycles: free the training pipeline now
         return model, history
 
     spec = autoencoder_spec(coding_size, tied, recipe, seed, profile, data)
