@@ -80,15 +80,18 @@ def train_once(label, tied, recipe, epochs, data_arrays, seed):
     return history
 
 
-def layerwise_once(recipe, epochs_each, finetune_epochs, data_arrays, seed):
-    """Greedy layer-wise training (notebook 03), as one history over all phases."""
-    import keras
-
+def layerwise_once(recipe, data, seed):
+    """Greedy layer-wise training of notebook 03, cold (private cache), as one curve."""
     from helpers import layerwise
 
-    keras.utils.set_random_seed(seed)
-    return layerwise.train_layerwise(*data_arrays, recipe=recipe, epochs_each=epochs_each,
-                                     finetune_epochs=finetune_epochs)
+    with tempfile.TemporaryDirectory(prefix="bench-layerwise-") as cache:
+        os.environ["AE_CACHE_DIR"] = cache
+        try:
+            result = layerwise.greedy_layerwise(layerwise.layerwise_plan(recipe), seed=seed, data=data)
+        finally:
+            os.environ.pop("AE_CACHE_DIR", None)
+    curve = layerwise.greedy_curve(result)
+    return {"seconds": curve["seconds"], "val_loss": curve["image_val_mse"]}
 
 
 def training_section(args, data_arrays):
@@ -101,7 +104,10 @@ def training_section(args, data_arrays):
         fast_epochs = {"stacked": 1, "tied": 1}
     rows = []
     summary = {}
-    for name, tied in (("stacked", False), ("tied", True)):
+    models = (("stacked", False),) if args.quick else (("stacked", False), ("tied", True))
+    if args.quick:  # a smoke test of the code path, not a measurement
+        data_arrays = tuple(a[:1000] for a in data_arrays)
+    for name, tied in models:
         book_runs, fast_runs = [], []
         for rep in range(args.repeats):
             order = [("book", BOOK), ("fast", FAST)] if rep % 2 == 0 else [("fast", FAST), ("book", BOOK)]
@@ -124,19 +130,29 @@ def training_section(args, data_arrays):
             print(f"  {name} AE, {tag}: final val MSE per run "
                   + ", ".join(f"{h['val_loss'][-1]:.5f}" for h in runs), flush=True)
         summary[name] = (rows[-2], rows[-1])
-    if args.layerwise:
-        try:
-            from helpers import layerwise  # noqa: F401
-        except ImportError:
-            print("  layer-wise: helpers.layerwise not available, skipped")
-        else:
-            for tag, recipe in (("book", BOOK), ("fast", FAST)):
-                each, fine = (1, 1) if args.quick else (10 if tag == "book" else FAST.epochs, 5)
-                hs = [layerwise_once(recipe, each, fine, data_arrays, seed=rep) for rep in range(args.repeats)]
-                rows.append(Run("layer-wise + fine-tune", tag, len(hs[0]["val_loss"]),
-                                statistics.median(h["seconds"][-1] for h in hs),
-                                statistics.median(h["val_loss"][-1] for h in hs), None))
-            summary["layerwise"] = (rows[-2], rows[-1])
+    if args.layerwise and args.quick:
+        print("  layer-wise: skipped in --quick (its code is covered by tests/test_layerwise.py)")
+    elif args.layerwise:
+        from helpers.data import load_fashion_mnist
+
+        runs = {"book": [], "fast": []}
+        for rep in range(args.repeats):
+            for tag in (("book", "fast") if rep % 2 == 0 else ("fast", "book")):
+                h = layerwise_once(tag, load_fashion_mnist(), seed=rep)
+                runs[tag].append(h)
+                print(f"  [layer-wise, {tag} recipe, run {rep + 1}] {h['seconds'][-1]:.1f} s, "
+                      f"val MSE {h['val_loss'][-1]:.5f}", flush=True)
+        book_final = statistics.median(h["val_loss"][-1] for h in runs["book"])
+        goal = args.target if not args.quick else book_final
+        for tag in ("book", "fast"):
+            hs = runs[tag]
+            ttt = [time_to(h, h["val_loss"][-1] if tag == "book" else goal) for h in hs]
+            reached = [t for t in ttt if t is not None]
+            rows.append(Run("layer-wise, 3 phases", tag, len(hs[0]["val_loss"]),
+                            statistics.median(h["seconds"][-1] for h in hs),
+                            statistics.median(h["val_loss"][-1] for h in hs),
+                            statistics.median(reached) if reached else None, f"{len(reached)}/{len(hs)}"))
+        summary["layerwise"] = (rows[-2], rows[-1])
     return rows, summary, target
 
 
@@ -210,19 +226,31 @@ def notebook_section(args):
 # --- explorer redraw latency ----------------------------------------------------------------
 
 def explorer_section(args, data):
-    try:
-        from helpers import widgets
-    except ImportError:
-        print("\nExplorer redraw latency: helpers.widgets not available, skipped")
-        return None
-    measure = getattr(widgets, "measure_redraw_latency", None)
-    if measure is None:
-        print("\nExplorer redraw latency: helpers.widgets.measure_redraw_latency missing, skipped")
-        return None
-    latencies = measure(data=data, moves=args.moves)
+    """Slider moves on a warmed coding-size explorer, timed from value change to new image."""
+    from helpers.widgets import CodingSizeExplorer
+
+    sizes = (5, 30) if args.quick else (2, 5, 10, 20, 30, 50, 100)
+    explorer = CodingSizeExplorer(sizes=sizes, show_tied_toggle=True, data=data)
+    start = time.perf_counter()
+    explorer.warm_up(show_progress=False)
+    warm = time.perf_counter() - start
+    latencies = []
+    for move in range(args.moves):
+        size = sizes[(sizes.index(explorer.coding_size) + 1) % len(sizes)]
+        before = explorer.image.value
+        t0 = time.perf_counter()
+        if move % 3 == 2:
+            explorer.tied_toggle.value = "untied" if explorer.tied else "tied"
+        else:
+            explorer.slider.value = size
+        latencies.append(time.perf_counter() - t0)
+        assert explorer.drawn is not None, explorer.message.value
+        if explorer.image.value == before and len(sizes) > 1 and move % 3 != 2:
+            raise RuntimeError("the explorer did not redraw after a slider move")
     ms = sorted(1000 * s for s in latencies)
-    print(f"\nExplorer redraw latency, warm cache ({len(ms)} slider moves): "
-          f"median {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms")
+    print(f"\nExplorer redraw latency, warm cache ({len(ms)} slider/toggle moves, Python side): "
+          f"median {statistics.median(ms):.1f} ms, max {ms[-1]:.1f} ms "
+          f"(warm-up: load or train and pre-render {2 * len(sizes)} models, {warm:.1f} s)")
     return ms
 
 
@@ -235,6 +263,7 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these notebook file names")
     parser.add_argument("--skip", nargs="*", default=[], choices=["training", "notebooks", "explorer"])
     parser.add_argument("--no-layerwise", dest="layerwise", action="store_false")
+    parser.add_argument("--cache-dir", help="model cache for the explorer section (default: a fresh one)")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 3)
 
@@ -261,7 +290,12 @@ def main(argv=None) -> int:
     elif args.quick:
         print("\nNotebooks: skipped in --quick (each takes longer than the whole smoke test)")
     if "explorer" not in args.skip:
-        explorer_section(args, data)
+        with tempfile.TemporaryDirectory(prefix="bench-explorer-") as fresh:
+            os.environ["AE_CACHE_DIR"] = args.cache_dir or fresh
+            try:
+                explorer_section(args, data)
+            finally:
+                os.environ.pop("AE_CACHE_DIR", None)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nPeak resident memory of this benchmark process: {peak:.0f} MiB")
     print(f"Benchmark wall time: {time.perf_counter() - start:.0f} s")
