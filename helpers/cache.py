@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 ENV_VAR = "AE_CACHE_DIR"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump when training code changes what a cached entry holds
 
 
 def cache_dir() -> Path:

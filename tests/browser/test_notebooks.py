@@ -228,8 +228,10 @@ def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
 
     def readout(budget, method_):
         result = study.method_result(budget, seed, method_, train=False)
-        assert result is not None, (f"({budget} labels, {method_}) is not in the cache after the "
-                                    "notebook ran; the explorer would have to train it")
+        assert result is not None, (
+            f"({budget} labels, {method_}) is not in the cache after the notebook ran: the "
+            "notebook's study is not LabelBudgetStudy(data) with defaults, or helpers changed on "
+            "disk during this test session (cache keys differ)")
         return budget_readout(result["budget"], method_, result["accuracy"])
 
     assert state["readout"] == H.html_text(page, readout(budgets[now], method)), "initial readout"
