@@ -105,6 +105,7 @@ def training_section(args, data_arrays):
     rows = []
     summary = {}
     models = (("stacked", False),) if args.quick else (("stacked", False), ("tied", True))
+    models = tuple(m for m in models if m[0] in args.models)
     if args.quick:  # a smoke test of the code path, not a measurement
         data_arrays = tuple(a[:1000] for a in data_arrays)
     for name, tied in models:
@@ -263,6 +264,8 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these notebook file names")
     parser.add_argument("--skip", nargs="*", default=[], choices=["training", "notebooks", "explorer"])
     parser.add_argument("--no-layerwise", dest="layerwise", action="store_false")
+    parser.add_argument("--models", nargs="*", default=["stacked", "tied"], choices=["stacked", "tied"],
+                        help="which end-to-end models the training section times")
     parser.add_argument("--cache-dir", help="model cache for the explorer section (default: a fresh one)")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 3)
