@@ -104,6 +104,7 @@ def training_section(args, data_arrays):
         fast_epochs = {"stacked": 1, "tied": 1}
     rows = []
     summary = {}
+    target = args.target
     models = (("stacked", False),) if args.quick else (("stacked", False), ("tied", True))
     models = tuple(m for m in models if m[0] in args.models)
     if args.quick:  # a smoke test of the code path, not a measurement
@@ -287,7 +288,8 @@ def main(argv=None) -> int:
     summary = {}
     if "training" not in args.skip:
         rows, summary, target = training_section(args, arrays)
-        print_training(rows, target)
+        if rows:
+            print_training(rows, target)
     if "notebooks" not in args.skip and not args.quick:
         notebook_section(args)
     elif args.quick:
