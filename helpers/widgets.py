@@ -90,6 +90,23 @@ def checked_mse(info) -> float:
     return float(mse)
 
 
+# --- widgets shared by both explorers ----------------------------------------------------------
+
+def status_widgets(prefix: str, readout_html: str, bar_width: str, image_width: str):
+    """The (readout, progress, message, image) widgets of an explorer, with the CSS classes
+    ``{prefix}-readout``, ``{prefix}-progress``, ``{prefix}-message`` and ``{prefix}-image``
+    that the browser tests look for."""
+    readout = widgets.HTML(readout_html)
+    progress = widgets.IntProgress(min=0, max=1, value=0, description="idle",
+                                   layout=widgets.Layout(width=bar_width))
+    message = widgets.HTML("")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width=image_width))
+    for part, widget in zip(("readout", "progress", "message", "image"),
+                            (readout, progress, message, image)):
+        widget.add_class(f"{prefix}-{part}")
+    return readout, progress, message, image
+
+
 # --- progress while training -------------------------------------------------------------------
 
 class EpochProgress:
@@ -178,15 +195,8 @@ class CodingSizeExplorer:
         self.tied_toggle = widgets.ToggleButtons(options=["untied", "tied"], value=kind_name(tied),
                                                  style={"button_width": "70px"})
         self.tied_toggle.add_class("ae-explorer-tied")
-        self.readout = widgets.HTML(explorer_readout(initial_size, tied, None))
-        self.readout.add_class("ae-explorer-readout")
-        self.progress = widgets.IntProgress(min=0, max=1, value=0, description="idle",
-                                            layout=widgets.Layout(width="420px"))
-        self.progress.add_class("ae-explorer-progress")
-        self.message = widgets.HTML("")
-        self.message.add_class("ae-explorer-message")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="560px"))
-        self.image.add_class("ae-explorer-image")
+        self.readout, self.progress, self.message, self.image = status_widgets(
+            "ae-explorer", explorer_readout(initial_size, tied, None), "420px", "560px")
         self.curve = widgets.Image(format="png", layout=widgets.Layout(max_width="340px"))
         self.curve.add_class("ae-explorer-curve")
 
@@ -434,15 +444,8 @@ class BudgetExplorer:
         self.custom.add_class("ae-budget-custom")
         self.go = widgets.Button(description="show this budget", layout=widgets.Layout(width="140px"))
         self.go.add_class("ae-budget-go")
-        self.readout = widgets.HTML(budget_readout(budget, method, None))
-        self.readout.add_class("ae-budget-readout")
-        self.progress = widgets.IntProgress(min=0, max=1, value=0, description="idle",
-                                            layout=widgets.Layout(width="460px"))
-        self.progress.add_class("ae-budget-progress")
-        self.message = widgets.HTML("")
-        self.message.add_class("ae-budget-message")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="940px"))
-        self.image.add_class("ae-budget-image")
+        self.readout, self.progress, self.message, self.image = status_widgets(
+            "ae-budget", budget_readout(budget, method, None), "460px", "940px")
         self.widget = widgets.VBox([
             widgets.HBox([self.slider, self.method]), widgets.HBox([self.custom, self.go]),
             self.readout, self.progress, self.message, self.image])

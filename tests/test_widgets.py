@@ -93,6 +93,16 @@ def test_failure_message_is_short_escaped_html():
     assert "Traceback" not in text and "<bad>" not in text
 
 
+def test_status_widgets_carry_the_prefixed_css_classes():
+    readout, progress, message, image = w.status_widgets("ae-x", "<b>hi</b>", "300px", "500px")
+    assert readout.value == "<b>hi</b>" and message.value == ""
+    assert (progress.value, progress.description, progress.layout.width) == (0, "idle", "300px")
+    assert image.format == "png" and image.layout.max_width == "500px"
+    for part, widget in zip(("readout", "progress", "message", "image"),
+                            (readout, progress, message, image)):
+        assert widget._dom_classes == (f"ae-x-{part}",)
+
+
 def test_checked_mse_refuses_missing_or_diverged_models():
     assert w.checked_mse({"valid_mse": 0.25}) == 0.25
     with pytest.raises(w.ModelFailedError, match="no validation MSE"):
