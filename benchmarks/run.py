@@ -59,6 +59,7 @@ class Run:
     final_mse: float
     time_to_target: float | None
     reached: str = ""
+    dead: str = "-"          # dead codings per run (zero for every validation image)
 
 
 def time_to(history: dict, target: float) -> float | None:
@@ -72,11 +73,13 @@ def train_once(label, tied, recipe, epochs, data_arrays, seed):
     import keras
 
     from helpers.models import stacked_autoencoder
-    from helpers.training import fit_reconstruction
+    from helpers.models import dead_codings
+    from helpers.training import fit_reconstruction, initialize_for_recipe
 
     keras.utils.set_random_seed(seed)
-    model = stacked_autoencoder(30, tied=tied)
+    model = initialize_for_recipe(stacked_autoencoder(30, tied=tied), recipe)
     history = fit_reconstruction(model, *data_arrays, recipe, epochs=epochs)
+    history["dead"] = dead_codings(model, data_arrays[1])
     return history
 
 
@@ -97,6 +100,9 @@ def layerwise_once(recipe, data, seed):
 def training_section(args, data_arrays):
     from helpers.training import BOOK, FAST
 
+    # The ablation: the suite's recipe without its zero-initialised output layer (untied only;
+    # a tied decoder borrows the encoder's kernel, so the zero start does not apply to it).
+    no_zero = dataclasses.replace(FAST, name="fast, random output init", output_init="glorot_uniform")
     book_epochs = {"stacked": BOOK.epochs, "tied": 10}
     fast_epochs = {"stacked": FAST.epochs, "tied": FAST.epochs}
     if args.quick:
@@ -110,28 +116,32 @@ def training_section(args, data_arrays):
     if args.quick:  # a smoke test of the code path, not a measurement
         data_arrays = tuple(a[:1000] for a in data_arrays)
     for name, tied in models:
-        book_runs, fast_runs = [], []
+        recipes = [("book", BOOK), ("fast", FAST)]
+        if not tied and args.ablation:
+            recipes.append(("no-zero", no_zero))
+        runs = {tag: [] for tag, _ in recipes}
         for rep in range(args.repeats):
-            order = [("book", BOOK), ("fast", FAST)] if rep % 2 == 0 else [("fast", FAST), ("book", BOOK)]
+            order = recipes[rep % len(recipes):] + recipes[:rep % len(recipes)]  # rotate: drift cancels
             for tag, recipe in order:
                 epochs = book_epochs[name] if tag == "book" else fast_epochs[name]
                 h = train_once(name, tied, recipe, epochs, data_arrays, seed=rep)
-                (book_runs if tag == "book" else fast_runs).append(h)
-                print(f"  [{name} AE, {tag} recipe, run {rep + 1}] {h['seconds'][-1]:.1f} s, "
-                      f"val MSE {h['val_loss'][-1]:.5f}", flush=True)
-        book_final = statistics.median(h["val_loss"][-1] for h in book_runs)
+                runs[tag].append(h)
+                print(f"  [{name} AE, {recipe.name} recipe, run {rep + 1}] {h['seconds'][-1]:.1f} s, "
+                      f"val MSE {h['val_loss'][-1]:.5f}, dead codings {h['dead']}", flush=True)
+        book_final = statistics.median(h["val_loss"][-1] for h in runs["book"])
         target = args.target if not args.quick else book_final
-        for tag, runs, goal in (("book", book_runs, None), ("fast", fast_runs, target)):
-            ttt = [time_to(h, goal if goal is not None else h["val_loss"][-1]) for h in runs]
+        for tag, _ in recipes:
+            hs, goal = runs[tag], (None if tag == "book" else target)
+            ttt = [time_to(h, goal if goal is not None else h["val_loss"][-1]) for h in hs]
             reached = [t for t in ttt if t is not None]
-            rows.append(Run(f"{name} AE (coding 30)", tag, len(runs[0]["val_loss"]),
-                            statistics.median(h["seconds"][-1] for h in runs),
-                            statistics.median(h["val_loss"][-1] for h in runs),
+            rows.append(Run(f"{name} AE (coding 30)", tag, len(hs[0]["val_loss"]),
+                            statistics.median(h["seconds"][-1] for h in hs),
+                            statistics.median(h["val_loss"][-1] for h in hs),
                             statistics.median(reached) if reached else None,
-                            f"{len(reached)}/{len(runs)}"))
+                            f"{len(reached)}/{len(hs)}", "/".join(str(h["dead"]) for h in hs)))
             print(f"  {name} AE, {tag}: final val MSE per run "
-                  + ", ".join(f"{h['val_loss'][-1]:.5f}" for h in runs), flush=True)
-        summary[name] = (rows[-2], rows[-1])
+                  + ", ".join(f"{h['val_loss'][-1]:.5f}" for h in hs), flush=True)
+        summary[name] = (rows[-len(recipes)], rows[-len(recipes) + 1])
     if args.layerwise and args.quick:
         print("  layer-wise: skipped in --quick (its code is covered by tests/test_layerwise.py)")
     elif args.layerwise:
@@ -159,14 +169,15 @@ def training_section(args, data_arrays):
 
 
 def print_training(rows, target):
-    print(f"\n{'model':<26}{'recipe':<8}{'epochs':>7}{'seconds':>10}{'final val MSE':>15}"
-          f"{'time-to-target s':>18}{'runs reaching it':>18}")
+    print(f"\n{'model':<26}{'recipe':<9}{'epochs':>7}{'seconds':>10}{'final val MSE':>15}"
+          f"{'time-to-target s':>18}{'runs reaching it':>18}{'dead codings':>14}")
     for r in rows:
         ttt = "not reached" if r.time_to_target is None else f"{r.time_to_target:.1f}"
-        print(f"{r.label:<26}{r.recipe:<8}{r.epochs:>7}{r.seconds:>10.1f}{r.final_mse:>15.5f}{ttt:>18}"
-              f"{r.reached:>18}")
-    print(f"(medians over runs; book: time to its own final val MSE; fast: time to val MSE <= {target:.5f}, "
-          "median over the runs that reach it)")
+        print(f"{r.label:<26}{r.recipe:<9}{r.epochs:>7}{r.seconds:>10.1f}{r.final_mse:>15.5f}{ttt:>18}"
+              f"{r.reached:>18}{r.dead:>14}")
+    print(f"(medians over runs; book: time to its own final val MSE; others: time to val MSE <= "
+          f"{target:.5f}, median over the runs that reach it; dead codings: per run, of 30;\n"
+          " no-zero: the suite's recipe with the output layer initialised at random, as in the book)")
 
 
 def ratio(pair) -> str:
@@ -265,6 +276,8 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these notebook file names")
     parser.add_argument("--skip", nargs="*", default=[], choices=["training", "notebooks", "explorer"])
     parser.add_argument("--no-layerwise", dest="layerwise", action="store_false")
+    parser.add_argument("--no-ablation", dest="ablation", action="store_false",
+                        help="skip the suite recipe without its zero output start")
     parser.add_argument("--models", nargs="*", default=["stacked", "tied"], choices=["stacked", "tied"],
                         help="which end-to-end models the training section times")
     parser.add_argument("--cache-dir", help="model cache for the explorer section (default: a fresh one)")

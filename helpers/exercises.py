@@ -40,7 +40,7 @@ from helpers.data import load_fashion_mnist
 from helpers.layers import DenseTranspose as ReferenceDenseTranspose
 from helpers.models import StackedAutoencoder, stacked_autoencoder
 from helpers.profile import active_profile
-from helpers.training import fit_reconstruction, get_recipe, training_arrays
+from helpers.training import fit_reconstruction, get_recipe, initialize_for_recipe, training_arrays
 
 
 def require(value, name: str, exercise: str):
@@ -391,7 +391,7 @@ def pretrained_denoising_autoencoder(add_input_noise, noise_std=0.2, coding_size
 
     def build():
         keras.utils.set_random_seed(seed)
-        autoencoder = stacked_autoencoder(coding_size)
+        autoencoder = initialize_for_recipe(stacked_autoencoder(coding_size), recipe)
         return autoencoder, add_input_noise(autoencoder, noise_std)
 
     _, probe = build()  # runs the learner's code even when the result is cached

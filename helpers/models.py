@@ -117,6 +117,18 @@ def shared_variable_count(model) -> int:
     return sum(id(k) in encoder_ids for k in decoder_kernels)
 
 
+def dead_codings(model, images, batch_size=1024) -> int:
+    """How many codings of ``model`` (an autoencoder or its encoder) are zero for every image.
+
+    A ReLU coding that is zero for all inputs gets no gradient, so training cannot revive it:
+    the autoencoder then works with fewer codings than its coding size.
+    """
+    encoder = getattr(model, "encoder", model)
+    codings = encoder.predict(np.asarray(images, dtype="float32"), batch_size=batch_size, verbose=0)
+    codings = codings.reshape(len(codings), -1)
+    return int(np.sum(codings.max(axis=0) <= 0))
+
+
 # --- classifiers that reuse an encoder --------------------------------------------------------
 
 def copy_encoder(encoder, pretrained=True, name="encoder"):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from helpers.layers import DenseTranspose
-from helpers.models import (StackedAutoencoder, copy_encoder, encoder_classifier, same_weights,
+from helpers.models import (StackedAutoencoder, copy_encoder, dead_codings, encoder_classifier, same_weights,
                             set_encoder_trainable, shared_variable_count, stacked_autoencoder)
 
 
@@ -80,3 +80,17 @@ def test_freeze_then_unfreeze_changes_trainable_variables():
     assert len(clf.trainable_variables) == 6          # + two Dense layers of the encoder
     set_encoder_trainable(clf, False)
     assert len(clf.trainable_variables) == 2
+
+
+def test_dead_codings_counts_codings_that_are_zero_for_every_image(fashion):
+    model = stacked_autoencoder(30)
+    coding_layer = model.encoder.layers[-1]
+    bias = np.full(30, 100.0, dtype="float32")   # every coding clearly alive ...
+    kernel = coding_layer.kernel.numpy()
+    kernel[:, [3, 7, 11]] = 0.0
+    bias[[3, 7, 11]] = -1.0                      # ... except three that are always negative
+    coding_layer.kernel.assign(kernel)
+    coding_layer.bias.assign(bias)
+    images = fashion.X_valid[:200]
+    assert dead_codings(model, images) == 3
+    assert dead_codings(model.encoder, images) == 3

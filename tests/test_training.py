@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from helpers.models import stacked_autoencoder
-from helpers.training import (BOOK, FAST, fit_reconstruction, get_recipe, reconstruction_mse,
-                              trained_autoencoder)
+from helpers.training import (BOOK, FAST, Recipe, fit_reconstruction, get_recipe,
+                              initialize_for_recipe, reconstruction_mse, trained_autoencoder)
 
 
 def test_recipes_are_named_and_described():
@@ -12,6 +12,33 @@ def test_recipes_are_named_and_described():
     assert "batch 32" in BOOK.describe()
     with pytest.raises(ValueError, match="book, fast"):
         get_recipe("turbo")
+
+
+def test_fast_recipe_starts_an_untied_decoder_output_at_zero(fashion):
+    model = stacked_autoencoder(30)
+    before = [w.copy() for w in model.get_weights()]
+    assert initialize_for_recipe(model, "fast") is model
+    after = model.get_weights()
+    assert not np.any(after[-2]) and np.any(before[-2])          # output kernel now all zero
+    for old, new in zip(before[:-2], after[:-2]):                 # every other weight untouched
+        np.testing.assert_array_equal(old, new)
+    assert not np.any(model.predict(fashion.X_valid[:8], verbose=0))  # starts by predicting 0
+    assert "decoder output layer starts at zero" in FAST.describe()
+    assert "zero" not in BOOK.describe()
+
+
+def test_book_recipe_and_tied_models_keep_their_initial_weights():
+    untied, tied = stacked_autoencoder(30), stacked_autoencoder(30, tied=True)
+    w_untied, w_tied = untied.get_weights(), tied.get_weights()
+    initialize_for_recipe(untied, "book")
+    initialize_for_recipe(tied, "fast")          # the tied output layer borrows the encoder's kernel
+    for old, new in zip(w_untied + w_tied, untied.get_weights() + tied.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_unknown_output_init_is_refused():
+    with pytest.raises(ValueError, match="output_init"):
+        initialize_for_recipe(stacked_autoencoder(30), Recipe("odd", 32, 1, 1e-3, output_init="ones"))
 
 
 def test_fit_reconstruction_reduces_the_error(fashion):
