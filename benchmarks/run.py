@@ -148,7 +148,7 @@ def training_section(args, data_arrays):
         from helpers.data import load_fashion_mnist
 
         runs = {"book": [], "fast": []}
-        for rep in range(args.repeats):
+        for rep in range(args.layerwise_repeats):
             for tag in (("book", "fast") if rep % 2 == 0 else ("fast", "book")):
                 h = layerwise_once(tag, load_fashion_mnist(), seed=rep)
                 runs[tag].append(h)
@@ -276,6 +276,8 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these notebook file names")
     parser.add_argument("--skip", nargs="*", default=[], choices=["training", "notebooks", "explorer"])
     parser.add_argument("--no-layerwise", dest="layerwise", action="store_false")
+    parser.add_argument("--layerwise-repeats", type=int, default=None,
+                        help="runs per recipe for layer-wise training (default: --repeats)")
     parser.add_argument("--no-ablation", dest="ablation", action="store_false",
                         help="skip the suite recipe without its zero output start")
     parser.add_argument("--models", nargs="*", default=["stacked", "tied"], choices=["stacked", "tied"],
@@ -283,6 +285,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", help="model cache for the explorer section (default: a fresh one)")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 3)
+    args.layerwise_repeats = args.layerwise_repeats or args.repeats
 
     if args.quick:
         os.environ["AE_PROFILE"] = "quick"

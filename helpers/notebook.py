@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
+import sys
+import tempfile
 
 from helpers.profile import Profile, active_profile
+
+
+def import_quietly(module_name: str):
+    """Import ``module_name`` with the process's stderr (file descriptor 2) held back.
+
+    TensorFlow's C++ core writes start-up notices (e.g. "Could not find cuda drivers") to
+    stderr before its log level applies, and Jupyter shows them as red output in the first
+    cell. If the import fails, what was held back is written to ``sys.stderr`` before the
+    error propagates, so nothing that explains a failure is lost.
+    """
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            return importlib.import_module(module_name)
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def setup_notebook(seed: int = 42, quiet: bool = False) -> Profile:
@@ -16,11 +45,11 @@ def setup_notebook(seed: int = 42, quiet: bool = False) -> Profile:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    tf = import_quietly("tensorflow")
     import keras
     import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
-    import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)

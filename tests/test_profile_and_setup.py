@@ -33,3 +33,28 @@ def test_setup_notebook_seeds_and_reports(monkeypatch, capsys):
     assert np.random.rand() == first
     out = capsys.readouterr().out
     assert profile.name == "quick" and "TensorFlow" in out and "Profile: quick" in out
+
+
+def _module_writing_to_fd2(tmp_path, monkeypatch, name, then_fail):
+    body = "import os\nos.write(2, b'C-LEVEL NOTICE\\n')\n" + ("raise ImportError('broken build')\n" if then_fail else "")
+    (tmp_path / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_import_quietly_holds_back_c_level_stderr(tmp_path, monkeypatch, capfd):
+    from helpers.notebook import import_quietly
+
+    _module_writing_to_fd2(tmp_path, monkeypatch, "noisy_ok_module", then_fail=False)
+    module = import_quietly("noisy_ok_module")
+    assert module.__name__ == "noisy_ok_module"
+    assert "C-LEVEL NOTICE" not in capfd.readouterr().err
+    assert import_quietly("noisy_ok_module") is module          # already imported: no reload
+
+
+def test_import_quietly_shows_what_it_held_back_when_the_import_fails(tmp_path, monkeypatch, capfd):
+    from helpers.notebook import import_quietly
+
+    _module_writing_to_fd2(tmp_path, monkeypatch, "noisy_broken_module", then_fail=True)
+    with pytest.raises(ImportError, match="broken build"):
+        import_quietly("noisy_broken_module")
+    assert "C-LEVEL NOTICE" in capfd.readouterr().err
