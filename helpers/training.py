@@ -117,34 +117,37 @@ class EpochTimer(keras.callbacks.Callback):
             self.on_epoch(epoch + 1, self.epochs, dict(logs or {}))
 
 
-def reconstruction_dataset(X, batch_size, targets=None, shuffle=False, seed=0):
+def reconstruction_dataset(X, batch_size, targets=None, shuffle=False, seed=0, offset=None):
     """A ``tf.data`` pipeline of ``(inputs, targets)`` batches for reconstruction.
 
     The images are held once, as one tensor; each batch gathers rows by (shuffled) index, and
     the targets are the inputs themselves unless ``targets`` is given. This avoids the second
     full copy of the data that ``fit(X, X)`` makes, and prefetches the next batch while the
-    current one trains.
+    current one trains. ``offset`` (e.g. the mean image) is subtracted from inputs and
+    targets batch by batch, so centred training needs no centred copy of the data set.
     """
     import tensorflow as tf
 
     inputs = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
     outputs = inputs if targets is None else tf.convert_to_tensor(np.asarray(targets, dtype=np.float32))
+    shift = tf.constant(0.0 if offset is None else np.asarray(offset, dtype=np.float32))
     n = int(inputs.shape[0])
     indices = tf.data.Dataset.range(n)
     if shuffle:
         indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     batches = indices.batch(batch_size).map(
-        lambda idx: (tf.gather(inputs, idx), tf.gather(outputs, idx)),
+        lambda idx: (tf.gather(inputs, idx) - shift, tf.gather(outputs, idx) - shift),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def fit_reconstruction(model, X_train, X_valid, recipe=FAST, epochs=None, on_epoch=None,
-                       targets=None, seed=0) -> dict:
+                       targets=None, seed=0, offset=None) -> dict:
     """Compile ``model`` with ``recipe`` and fit it to reconstruct its inputs.
 
     Returns a JSON-friendly history: per-epoch ``loss``, ``val_loss`` and cumulative
-    ``seconds``. ``targets`` (train, valid) defaults to the inputs themselves.
+    ``seconds``. ``targets`` (train, valid) defaults to the inputs themselves; ``offset``
+    is subtracted from inputs and targets (see ``reconstruction_dataset``).
     """
     recipe = get_recipe(recipe)
     epochs = recipe.epochs if epochs is None else epochs
@@ -154,8 +157,9 @@ def fit_reconstruction(model, X_train, X_valid, recipe=FAST, epochs=None, on_epo
                   steps_per_execution=min(recipe.steps_per_execution, steps),
                   jit_compile=recipe.jit_compile)
     timer = EpochTimer(on_epoch, epochs)
-    train = reconstruction_dataset(X_train, recipe.batch_size, y_train, shuffle=True, seed=seed)
-    valid = reconstruction_dataset(X_valid, 1024, y_valid)
+    train = reconstruction_dataset(X_train, recipe.batch_size, y_train, shuffle=True, seed=seed,
+                                   offset=offset)
+    valid = reconstruction_dataset(X_valid, 1024, y_valid, offset=offset)
     hist = model.fit(train, epochs=epochs, validation_data=valid, verbose=0, callbacks=[timer],
                      shuffle=False)  # the dataset shuffles itself
     return {

@@ -3,7 +3,8 @@ import pytest
 
 from helpers.models import stacked_autoencoder
 from helpers.training import (BOOK, FAST, Recipe, fit_reconstruction, get_recipe,
-                              initialize_for_recipe, reconstruction_mse, trained_autoencoder)
+                              initialize_for_recipe, reconstruction_dataset, reconstruction_mse,
+                              trained_autoencoder)
 
 
 def test_recipes_are_named_and_described():
@@ -39,6 +40,32 @@ def test_book_recipe_and_tied_models_keep_their_initial_weights():
 def test_unknown_output_init_is_refused():
     with pytest.raises(ValueError, match="output_init"):
         initialize_for_recipe(stacked_autoencoder(30), Recipe("odd", 32, 1, 1e-3, output_init="ones"))
+
+
+def _batches(dataset):
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+def test_reconstruction_dataset_targets_are_the_inputs_in_order_unless_shuffled():
+    X = np.arange(10 * 4, dtype="float32").reshape(10, 2, 2)
+    plain = _batches(reconstruction_dataset(X, batch_size=4))
+    assert [len(x) for x, _ in plain] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in plain]), X)
+    for x, y in plain:
+        np.testing.assert_array_equal(x, y)
+    shuffled = _batches(reconstruction_dataset(X, batch_size=4, shuffle=True, seed=1))
+    rows = np.concatenate([x for x, _ in shuffled])
+    assert not np.array_equal(rows, X)                               # a new order ...
+    np.testing.assert_array_equal(np.sort(rows[:, 0, 0]), X[:, 0, 0])  # ... of every row, once
+
+
+def test_reconstruction_dataset_explicit_targets_and_offset():
+    X = np.arange(6 * 4, dtype="float32").reshape(6, 2, 2)
+    T = -X
+    offset = np.array([[1.0, 2.0], [3.0, 4.0]], dtype="float32")
+    (x, y), = _batches(reconstruction_dataset(X, batch_size=6, targets=T, offset=offset))
+    np.testing.assert_array_equal(x, X - offset)
+    np.testing.assert_array_equal(y, T - offset)
 
 
 def test_fit_reconstruction_reduces_the_error(fashion):
