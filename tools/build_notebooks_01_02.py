@@ -621,7 +621,7 @@ for kind, run in runs.items():
     print(f"{kind:<8}{run.model.count_params():>12,}{per_epoch:>11.2f}{len(run.info['loss']):>8}"
           f"{run.info['valid_mse']:>11.5f}")
 gap = runs["tied"].info["valid_mse"] / runs["untied"].info["valid_mse"] - 1
-print(f"\nThe tied model's validation MSE is {abs(gap):.0%} {'higher' if gap > 0 else 'lower'} "
+print(f"\\nThe tied model's validation MSE is {abs(gap):.0%} {'higher' if gap > 0 else 'lower'} "
       "than the untied one's, with half the parameters.")
 """),
 md("""
