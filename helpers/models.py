@@ -117,16 +117,25 @@ def shared_variable_count(model) -> int:
     return sum(id(k) in encoder_ids for k in decoder_kernels)
 
 
+def dead_units(activations) -> int:
+    """How many columns (units) of ``activations`` (n, units) are never above zero.
+
+    For ReLU units this means "dead": zero for every input, so no gradient reaches them.
+    """
+    activations = np.asarray(activations)
+    return int(np.sum(activations.reshape(len(activations), -1).max(axis=0) <= 0))
+
+
 def dead_codings(model, images, batch_size=1024) -> int:
-    """How many codings of ``model`` (an autoencoder or its encoder) are zero for every image.
+    """How many codings of ``model`` (a ReLU autoencoder or its encoder) are zero for every image.
 
     A ReLU coding that is zero for all inputs gets no gradient, so training cannot revive it:
-    the autoencoder then works with fewer codings than its coding size.
+    the autoencoder then works with fewer codings than its coding size. (For a linear
+    encoder the count has no such meaning.)
     """
     encoder = getattr(model, "encoder", model)
     codings = encoder.predict(np.asarray(images, dtype="float32"), batch_size=batch_size, verbose=0)
-    codings = codings.reshape(len(codings), -1)
-    return int(np.sum(codings.max(axis=0) <= 0))
+    return dead_units(codings)
 
 
 # --- classifiers that reuse an encoder --------------------------------------------------------

@@ -17,15 +17,24 @@ def import_quietly(module_name: str):
     TensorFlow's C++ core writes start-up notices (e.g. "Could not find cuda drivers") to
     stderr before its log level applies, and Jupyter shows them as red output in the first
     cell. If the import fails, what was held back is written to ``sys.stderr`` before the
-    error propagates, so nothing that explains a failure is lost.
+    error propagates, so nothing that explains a failure is lost. On success, anything else
+    written to fd 2 during the import is dropped too. Without a usable fd 2 (or a temporary
+    file), it simply imports.
     """
     if module_name in sys.modules:
         return sys.modules[module_name]
     sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
+    try:
+        held = tempfile.TemporaryFile()
+    except OSError:
+        return importlib.import_module(module_name)
+    with held:
         try:
+            saved = os.dup(2)
+        except OSError:
+            return importlib.import_module(module_name)
+        try:
+            os.dup2(held.fileno(), 2)
             return importlib.import_module(module_name)
         except BaseException:
             os.dup2(saved, 2)

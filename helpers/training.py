@@ -10,9 +10,11 @@ Two named recipes for the same architecture and loss (MSE):
 
 Why the zero start: with random decoder weights, the first gradients tell the encoder to
 silence codings that only add noise to the output, and a ReLU coding that is zero for every
-image never receives a gradient again ("dead"). The book's recipe loses 8-14 of its 30
-codings this way on some seeds. Starting the output layer at zero, the decoder first learns
-the mean image and recruits codings as they become useful (see ``dead_codings``).
+image never receives a gradient again ("dead"). From a random start, some seeds lose a third
+or more of the 30 codings this way (``benchmarks/run.py`` counts them per run). Starting the
+output layer at zero, the decoder first learns the mean image and recruits codings as they
+become useful (see ``helpers.models.dead_codings``). ``FAST_RANDOM_START`` is FAST without
+it, for comparison.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from helpers.models import stacked_autoencoder
 from helpers.profile import Profile, active_profile
 
 
+OUTPUT_INITS = ("glorot_uniform", "zeros")  # Keras' default start, or the zero start
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     name: str
@@ -43,9 +48,13 @@ class Recipe:
     epsilon: float = 1e-7             # Nadam's epsilon (Keras' default is 1e-7)
     output_init: str = "glorot_uniform"  # "zeros": an untied decoder's output kernel starts at 0
 
+    def __post_init__(self):
+        if self.output_init not in OUTPUT_INITS:
+            raise ValueError(f"Unknown output_init {self.output_init!r}; use one of: {', '.join(OUTPUT_INITS)}.")
+
     def describe(self) -> str:
         sched = "constant" if self.schedule == "constant" else "warm-up + cosine decay"
-        start = ", decoder output layer starts at zero" if self.output_init == "zeros" else ""
+        start = ", an untied decoder's output layer starts at zero" if self.output_init == "zeros" else ""
         return (f"'{self.name}' recipe: Nadam, learning rate {self.learning_rate:g} ({sched}), "
                 f"batch {self.batch_size}, {self.epochs} epochs, MSE loss{start}")
 
@@ -53,7 +62,8 @@ class Recipe:
 BOOK = Recipe("book", batch_size=32, epochs=20, learning_rate=1e-3)
 FAST = Recipe("fast", batch_size=128, epochs=20, learning_rate=3e-3, schedule="cosine",
               steps_per_execution=64, jit_compile=True, output_init="zeros")
-RECIPES = {r.name: r for r in (BOOK, FAST)}
+FAST_RANDOM_START = dataclasses.replace(FAST, name="fast-random-start", output_init="glorot_uniform")
+RECIPES = {r.name: r for r in (BOOK, FAST, FAST_RANDOM_START)}
 
 
 def get_recipe(recipe) -> Recipe:
@@ -72,8 +82,6 @@ def initialize_for_recipe(model, recipe):
     tied models are left as they are. Call this before training, never on a trained model.
     """
     recipe = get_recipe(recipe)
-    if recipe.output_init not in ("glorot_uniform", "zeros"):
-        raise ValueError(f"Unknown output_init {recipe.output_init!r}; use 'glorot_uniform' or 'zeros'.")
     if recipe.output_init == "zeros":
         weighted = [layer for layer in model.decoder.layers if layer.weights]
         last = weighted[-1] if weighted else None

@@ -58,3 +58,14 @@ def test_import_quietly_shows_what_it_held_back_when_the_import_fails(tmp_path, 
     with pytest.raises(ImportError, match="broken build"):
         import_quietly("noisy_broken_module")
     assert "C-LEVEL NOTICE" in capfd.readouterr().err
+
+
+def test_import_quietly_gives_fd2_back_afterwards(tmp_path, monkeypatch, capfd):
+    import os
+
+    from helpers.notebook import import_quietly
+
+    _module_writing_to_fd2(tmp_path, monkeypatch, "noisy_then_restored", then_fail=False)
+    import_quietly("noisy_then_restored")
+    os.write(2, b"AFTER THE IMPORT\n")
+    assert "AFTER THE IMPORT" in capfd.readouterr().err

@@ -1,3 +1,6 @@
+import dataclasses
+
+import keras
 import numpy as np
 import pytest
 
@@ -24,7 +27,7 @@ def test_fast_recipe_starts_an_untied_decoder_output_at_zero(fashion):
     for old, new in zip(before[:-2], after[:-2]):                 # every other weight untouched
         np.testing.assert_array_equal(old, new)
     assert not np.any(model.predict(fashion.X_valid[:8], verbose=0))  # starts by predicting 0
-    assert "decoder output layer starts at zero" in FAST.describe()
+    assert "an untied decoder's output layer starts at zero" in FAST.describe()
     assert "zero" not in BOOK.describe()
 
 
@@ -39,7 +42,48 @@ def test_book_recipe_and_tied_models_keep_their_initial_weights():
 
 def test_unknown_output_init_is_refused():
     with pytest.raises(ValueError, match="output_init"):
-        initialize_for_recipe(stacked_autoencoder(30), Recipe("odd", 32, 1, 1e-3, output_init="ones"))
+        Recipe("odd", 32, 1, 1e-3, output_init="ones")
+
+
+def test_fast_random_start_is_fast_with_the_books_start():
+    random_start = get_recipe("fast-random-start")
+    assert random_start.output_init == "glorot_uniform" and FAST.output_init == "zeros"
+    assert dataclasses.replace(random_start, name="fast", output_init="zeros") == FAST
+
+
+@pytest.mark.parametrize("tied, recipe, zero_start", [(False, "fast", True), (False, "book", False),
+                                                      (True, "fast", False)])
+def test_trained_autoencoder_trains_from_the_recipes_start(fashion, quick_profile, private_cache,
+                                                           monkeypatch, tied, recipe, zero_start):
+    import helpers.training as training
+
+    seen = {}
+
+    def record_start(model, *args, **kwargs):
+        seen["kernel"] = keras.ops.convert_to_numpy(model.decoder.layers[-2].kernel)
+        return {"loss": [1.0], "val_loss": [1.0], "seconds": [0.0]}
+
+    monkeypatch.setattr(training, "fit_reconstruction", record_start)
+    trained_autoencoder(5, tied=tied, recipe=recipe, data=fashion)
+    assert (not np.any(seen["kernel"])) == zero_start
+
+
+def test_the_denoising_autoencoder_trains_from_the_zero_start(fashion, quick_profile, private_cache,
+                                                              monkeypatch):
+    import helpers.exercises as exercises
+
+    seen = {}
+
+    def record_start(model, *args, **kwargs):
+        seen["kernel"] = keras.ops.convert_to_numpy(model.layers[-1].decoder.layers[-2].kernel)
+        return {"loss": [1.0], "val_loss": [1.0], "seconds": [0.0]}
+
+    def add_noise(model, std):
+        return keras.Sequential([keras.Input((28, 28)), keras.layers.GaussianNoise(std), model])
+
+    monkeypatch.setattr(exercises, "fit_reconstruction", record_start)
+    exercises.pretrained_denoising_autoencoder(add_noise, data=fashion)
+    assert not np.any(seen["kernel"])
 
 
 def _batches(dataset):

@@ -81,6 +81,7 @@ from keras import ops
 
 from helpers import exercises, plots
 from helpers.data import load_fashion_mnist
+from helpers.models import dead_units
 from helpers.training import training_arrays
 """)
 
@@ -462,7 +463,7 @@ code(r"""
 X_train, X_valid = training_arrays(data, profile)
 codings = exercises.codings_of(dae, X_train)
 top = top_activating(codings, 6)
-dead = int(np.sum(codings.max(axis=0) <= 0))
+dead = dead_units(codings)
 print(f"Codings of {len(X_train):,} training images: {codings.shape[1]} units, "
       f"{dead} of them never active (ReLU output always 0)")
 fig = plots.top_activating_figure(X_train, codings, top)
@@ -472,8 +473,8 @@ plt.show()
 md(r"""
 For each unit, the six training images that drive it hardest, strongest on the left, with that
 unit's largest activation in the title. A faded strip marks a dead unit, one that never fires
-on any training image: it carries no information, and ReLU coding layers often lose some units
-this way (the count is printed above). Among the live units, look for those whose favourite
+on any training image: it carries no information, and ReLU coding layers can lose units this
+way (the count is printed above). Among the live units, look for those whose favourite
 images share a class, a shape or a brightness pattern.
 """)
 

@@ -140,15 +140,16 @@ code("""
 print(FAST.describe())
 """),
 md("""
-Larger batches, a learning rate that warms up and then decays along a cosine, and compiled
-training steps make each epoch cheaper. The last ingredient makes each epoch count: the
-decoder's **output layer starts at zero** instead of at random weights. Why it matters: at the
+Larger batches and compiled training steps make each epoch cheaper; a learning rate that warms
+up and then decays along a cosine lets the larger batches learn fast without diverging. The
+last ingredient makes each epoch count: the decoder's **output layer starts at zero** instead
+of at random weights. Why it matters: at the
 start, a random decoder turns every coding into noise on the output, so the first gradients tell
 the encoder to switch codings *off*. A ReLU coding that is zero for every image gets no gradient
 ever again: it is **dead**, and the model goes on with fewer than 30 codings. From a random
-start, about a third of the 30 codings can die this way in the first epochs; the benchmark in
-the README counts them for both starts. Starting from zero, the decoder first learns the average image and then takes up the
-codings as they become useful. Together this reaches the textbook's validation error in a
+start, some seeds lose a third or more of the 30 codings this way in the first epochs (the
+benchmark in the README counts them for both starts). Starting from zero, the decoder first
+learns the average image and then takes up the codings as they become useful. Together this reaches the textbook's validation error in a
 fraction of its time. The textbook's own recipe is available by name: pass `recipe="book"` to
 `trained_autoencoder` (`helpers.training.BOOK.describe()` spells it out).
 
@@ -292,10 +293,11 @@ so it is no longer the narrowest point of the network.
 1. Which test images does the model reconstruct worst? Compute the per-image error
    `((ae.model.predict(data.X_test, verbose=0) - data.X_test) ** 2).mean(axis=(1, 2))` and look
    at the 10 largest. What do they have in common?
-2. Train with `trained_autoencoder(coding_size=30, recipe="book", seed=0)` and compare the
-   training time (`ae.info["seconds"]`), the validation MSE and `dead_codings` with the FAST
-   recipe. Then isolate the zero start: `import dataclasses` and train with
-   `dataclasses.replace(FAST, name="fast-random-start", output_init="glorot_uniform")`.
+2. Train with `trained_autoencoder(coding_size=30, recipe="book", data=data)` (same seed as
+   `ae`) and compare the training time (`.info["seconds"]`), the validation MSE and
+   `dead_codings` with the FAST model `ae`. Then isolate the zero start with
+   `recipe="fast-random-start"`: the FAST recipe with the book's random start. Try other seeds
+   (`seed=0`, `1`, `2`) for both: which recipe's result depends more on the seed?
 3. Look at the third and fourth principal components: `plots.pca_project(valid_codings, 4)`,
    then plot columns 2 and 3. Which classes do they separate?
 4. Make a coding-size explorer with sizes of your own, e.g.
@@ -586,11 +588,11 @@ for kind in ("untied", "tied"):
     print(progress.finish(runs[kind]))
 """),
 md("""
-Both learning curves on one figure (training dashed, validation solid, log scale). In the full
-profile the untied model ends lower. Part of the reason is the recipe: FAST starts an untied
-decoder's output layer at zero, which keeps codings alive (notebook 1), and a tied decoder
-cannot start that way because its last layer borrows the encoder's kernel. The table after the
-reconstructions gives the numbers.
+Both learning curves on one figure (training dashed, validation solid, log scale). The table
+after the reconstructions says which model ends lower, and by how much. One difference between
+the two is worth knowing when you read it: FAST starts an untied decoder's output layer at zero,
+which keeps codings alive (notebook 1), and a tied decoder cannot start that way, because its
+last layer borrows the encoder's kernel.
 """),
 code("""
 fig = plots.learning_curves_figure({kind: run.info for kind, run in runs.items()},
@@ -709,15 +711,22 @@ codings (zero for every validation image) of each model.
 code("""
 # NBVAL_IGNORE_OUTPUT
 print(f"{'coding size':>11}{'untied MSE':>12}{'tied MSE':>10}{'dead codings (untied / tied)':>31}")
+untied_lower = []
 for size in explorer.sizes:
-    untied, tied = explorer.models[(size, False)], explorer.models[(size, True)]
-    dead = f"{dead_codings(untied.model, data.X_valid)} / {dead_codings(tied.model, data.X_valid)}"
-    print(f"{size:>11}{untied.info['valid_mse']:>12.5f}{tied.info['valid_mse']:>10.5f}{dead:>31}")
+    pair = [explorer.models.get((size, kind)) for kind in (False, True)]
+    if None in pair:
+        print(f"{size:>11}   (a model is missing: {report['summary']})")
+        continue
+    u_run, t_run = pair
+    dead = f"{dead_codings(u_run.model, data.X_valid)} / {dead_codings(t_run.model, data.X_valid)}"
+    print(f"{size:>11}{u_run.info['valid_mse']:>12.5f}{t_run.info['valid_mse']:>10.5f}{dead:>31}")
+    untied_lower.append(u_run.info["valid_mse"] < t_run.info["valid_mse"])
+print(f"\\nuntied ends lower at {sum(untied_lower)} of {len(untied_lower)} coding sizes")
 """),
 md("""
-After the explorer's three epochs the untied models end lower at most sizes in the full profile,
-for the reason given in section 5. Tying costs some error with this recipe, and halves the
-weights.
+Whichever kind ends lower after the explorer's three epochs, remember how differently the two
+start (section 5). Tying always halves the weights; what it costs or saves in error depends on
+the recipe.
 
 ## Summary
 
@@ -728,9 +737,9 @@ weights.
   kernel, give shapes as tuples, keep an *untracked* reference to the encoder layer, and save the
   model that owns both sides.
 - The tie is real: one variable, used by both layers, whose gradient is the sum of both uses.
-- A tied autoencoder has half the weights. With the FAST recipe the untied one ends lower,
-  because only an untied decoder can start its output layer at zero; from the random start of
-  the book's recipe, the tied model ended lower in the benchmark (see the README).
+- A tied autoencoder has half the weights. Which kind ends with the lower error depends on the
+  recipe: only an untied decoder can start its output layer at zero, and the README's benchmark
+  shows the tied model ahead under the book's random start.
 - In a tied model the first-layer weights are both what the encoder detects and what the decoder
   draws.
 
