@@ -5,15 +5,22 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: lab test setup data notebooks student bench bench-quick screenshots clean
+.PHONY: lab test lint setup data notebooks student bench bench-quick screenshots clean
 
+# The runtime (what a learner needs); reinstalled whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
-	touch $(STAMP)
+	touch $@
+
+# The runtime plus the test tools (pytest, nbval, playwright, psutil, ruff); newer than $(STAMP).
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
 
 setup: $(STAMP) data
 
@@ -21,23 +28,28 @@ setup: $(STAMP) data
 data: $(STAMP)
 	$(PY) -m helpers.data
 
+# As root it adds --allow-root; without a display, --no-browser (JupyterLab prints the URL to open).
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	bash tools/lab.sh
 
-# Unit tests, strict nbval on every notebook (quick profile), browser tests.
-test: setup
+# Lint (ruff, configured in pyproject.toml), then unit tests, strict nbval on every notebook
+# (quick profile) and browser tests.
+test: $(TEST_STAMP) lint data
 	AE_PROFILE=quick $(PY) -m pytest --nbval tests notebooks
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
 
 # Re-executes every notebook in place in the full profile (the committed outputs).
 notebooks: setup
-	AE_PROFILE=full $(PY) -m helpers.execute $(NOTEBOOKS)
+	AE_PROFILE=full $(PY) -m tools.execute $(NOTEBOOKS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts
 
 # Student edition of the exercises (solutions stubbed out, outputs cleared).
 student: $(STAMP)
-	$(PY) -m helpers.student notebooks/05_exercises.ipynb notebooks/student/05_exercises.ipynb
+	$(PY) -m tools.student notebooks/05_exercises.ipynb notebooks/student/05_exercises.ipynb
 
 # Benchmarks: book recipe vs the suite's, notebook timings, redraw latency, memory.
 bench: setup
@@ -47,5 +59,5 @@ bench-quick: setup
 	$(PY) benchmarks/run.py --quick
 
 # Refreshes the README's explorer screenshots from a real JupyterLab in Chromium.
-screenshots: setup
+screenshots: $(TEST_STAMP) data
 	AE_PROFILE=quick $(PY) -m pytest tests/browser -q --screenshots-dir docs/images

@@ -67,21 +67,17 @@ class Run:
 
 
 def time_to(history: dict, target: float) -> float | None:
-    for seconds, mse in zip(history["seconds"], history["val_loss"]):
+    for seconds, mse in zip(history["seconds"], history["val_loss"], strict=True):
         if mse <= target:
             return seconds
     return None
 
 
 def train_once(label, tied, recipe, epochs, data_arrays, seed):
-    import keras
+    from helpers.models import dead_codings, stacked_autoencoder
+    from helpers.training import fit_reconstruction, fresh_model
 
-    from helpers.models import stacked_autoencoder
-    from helpers.models import dead_codings
-    from helpers.training import fit_reconstruction, initialize_for_recipe
-
-    keras.utils.set_random_seed(seed)
-    model = initialize_for_recipe(stacked_autoencoder(30, tied=tied), recipe)
+    model = fresh_model(lambda: stacked_autoencoder(30, tied=tied), recipe, seed)
     history = fit_reconstruction(model, *data_arrays, recipe, epochs=epochs)
     history["dead"] = dead_codings(model, data_arrays[1])
     return history
@@ -106,7 +102,8 @@ def layerwise_once(recipe, data, seed):
 
 
 def training_section(args, data_arrays):
-    from helpers.training import BOOK, FAST, FAST_RANDOM_START as no_zero
+    from helpers.recipes import BOOK, FAST
+    from helpers.recipes import FAST_RANDOM_START as no_zero
 
     # The ablation (no_zero) runs for the untied model only: a tied decoder borrows the
     # encoder's kernel, so the zero start does not apply to it.
@@ -253,7 +250,7 @@ def notebook_section(args):
 
 def explorer_section(args, data):
     """Slider moves on a warmed coding-size explorer, timed from value change to new image."""
-    from helpers.widgets import CodingSizeExplorer
+    from helpers.coding_explorer import CodingSizeExplorer
 
     sizes = (5, 30) if args.quick else (2, 5, 10, 20, 30, 50, 100)
     explorer = CodingSizeExplorer(sizes=sizes, show_tied_toggle=True, data=data)
@@ -305,7 +302,8 @@ def main(argv=None) -> int:
     import helpers  # noqa: F401  (quiet TensorFlow before it loads)
     from helpers.data import load_fashion_mnist
     from helpers.profile import active_profile
-    from helpers.training import BOOK, FAST, training_arrays
+    from helpers.recipes import BOOK, FAST
+    from helpers.training import training_arrays
 
     print(f"Machine: {machine()}")
     print(f"Book recipe:  {BOOK.describe()}")

@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from helpers.notebook import setup_notebook  # noqa: E402
-from helpers.profile import active_profile  # noqa: E402
+from helpers.notebook import setup_notebook
+from helpers.profile import active_profile
 
-__all__ = ["setup_notebook", "active_profile"]
+__all__ = ["active_profile", "setup_notebook"]

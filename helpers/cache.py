@@ -1,62 +1,51 @@
-"""On-disk cache of trained models and computed results.
+"""Cache trained models and computed results on disk, so each is built once and never served wrong.
 
-An entry's key is a SHA-256 over everything that determines it (architecture, recipe,
-seed, profile, data checksum) plus the library versions, so a change to any of them
-is a miss, never a stale hit. Writes are atomic (temp file + ``os.replace``), and a
-corrupt entry is rebuilt with a warning rather than crashing the notebook.
-
-Location: ``$AE_CACHE_DIR`` if set, else ``~/.cache/stacked-ae-notebooks``.
+Guarantees: (1) A hit is what was asked for: its stored spec, library versions and ``FORMAT_VERSION``
+equal the request, a model's ``info`` is a dict, its ``<key>.keras`` matches the SHA-256 in the
+manifest ``<key>.json`` (written last) and the caller's ``verify`` passes. Anything else is damage:
+a ``RuntimeWarning`` names the path and reason, and the entry is rebuilt and overwritten. (2) An
+entry this user may not read is left alone: ``CachePermissionError`` says whose it is and how to fix
+that. (3) No work is lost: the folder is probed before building; if it, or storing, fails, a warning
+names the folder and ``AE_CACHE_DIR`` and the value is returned uncached (``CachedModel.stored``
+False). A read-only cache still serves every hit. (4) Files appear whole (temp file + ``os.replace``),
+with mode 0o666 minus the umask; no temp file stays behind (ours older than an hour are removed) and
+other users' files are never touched. (5) Concurrent misses of one entry build it once: they take
+turns on ``fcntl.flock`` of ``<key>.lock`` (up to ``AE_CACHE_LOCK_TIMEOUT`` s, default 1800).
+Location: the ``directory=`` argument, else ``$AE_CACHE_DIR``, else ``~/.cache/stacked-ae-notebooks``.
 """
 
-from __future__ import annotations
-
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
+import importlib
 import json
 import os
-import tempfile
+import pwd
+import secrets
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ENV_VAR = "AE_CACHE_DIR"
-FORMAT_VERSION = 2  # bump when training code changes what a cached entry holds
+LOCK_TIMEOUT_ENV_VAR = "AE_CACHE_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30 * 60.0   # seconds to wait for another process building the same entry
+STALE_TEMP_SECONDS = 60 * 60       # a temp file this old belongs to a process that died while writing
+FORMAT_VERSION = 3                 # bump when training code changes what a cached entry holds
 
 
-def cache_dir() -> Path:
-    path = Path(os.environ.get(ENV_VAR) or "~/.cache/stacked-ae-notebooks").expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+class CachePermissionError(PermissionError):
+    """A cache entry exists but this user may not read it (it is left untouched)."""
 
 
-def library_versions() -> dict:
-    import keras
-    import numpy
-    import tensorflow
-
-    return {"tensorflow": tensorflow.__version__, "keras": keras.__version__, "numpy": numpy.__version__}
+class CacheLockTimeout(TimeoutError):
+    """Another process held an entry's lock for longer than the lock timeout."""
 
 
-def cache_key(spec: dict) -> str:
-    """Stable hex key for ``spec`` (must be JSON-serialisable) plus library versions."""
-    payload = {"spec": spec, "versions": library_versions(), "format": FORMAT_VERSION}
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _write_json(path: Path, obj) -> None:
-    _atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=1, default=str)))
+class _Damage(Exception):
+    """An entry is present but unreadable or not what was requested: ``args`` are (path, reason)."""
 
 
 @dataclasses.dataclass
@@ -65,46 +54,309 @@ class CachedModel:
     info: dict          # whatever the trainer returned (history, timings, ...)
     key: str
     from_cache: bool
+    stored: bool = True  # False when the model could not be written to the cache (warned)
 
 
-def load_or_train_model(spec: dict, train: Callable[[], tuple[Any, dict]], directory=None) -> CachedModel:
-    """Return the cached model for ``spec``, or call ``train()`` -> (model, info) and store it.
+def cache_dir() -> Path:
+    """The writable cache folder (not created here: creating it is part of the pre-training probe)."""
+    return Path(os.environ.get(ENV_VAR) or "~/.cache/stacked-ae-notebooks").expanduser()
 
-    The ``.keras`` file is written first and the ``.json`` last, so an entry only counts
-    once both are complete.
-    """
+
+def _read_layers(folder: Path) -> tuple[Path, ...]:
+    """Folders searched for a hit, in order. A read-only shared layer would be appended here."""
+    return (folder,)
+
+
+def library_versions() -> dict:
+    return {name: importlib.import_module(name).__version__ for name in ("tensorflow", "keras", "numpy")}
+
+
+def _to_json(value) -> str:
+    """JSON text of ``value``; numpy scalars and arrays become numbers and lists, not strings."""
+    return json.dumps(value, sort_keys=True, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v))
+
+
+def _request(spec: dict) -> dict:
+    """What a stored entry must say it holds: the spec as JSON would store it, versions and format."""
+    return {"format": FORMAT_VERSION, "spec": json.loads(_to_json(spec)), "versions": library_versions()}
+
+
+def cache_key(spec: dict) -> str:
+    """Stable hex key for ``spec`` (JSON-serialisable) plus library versions and ``FORMAT_VERSION``."""
+    return hashlib.sha256(_to_json(_request(spec)).encode()).hexdigest()[:24]
+
+
+def _lock_timeout(seconds: float | None) -> float:
+    text = os.environ.get(LOCK_TIMEOUT_ENV_VAR, "").strip()
+    try:
+        return float(seconds if seconds is not None else text or DEFAULT_LOCK_TIMEOUT)
+    except ValueError:
+        raise ValueError(f"{LOCK_TIMEOUT_ENV_VAR}={text!r} is not a number of seconds; "
+                         f"set it to e.g. {DEFAULT_LOCK_TIMEOUT:.0f} or unset it.") from None
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, RuntimeWarning, stacklevel=2)   # same text, same line: shown once
+
+
+def _permission_error(path: Path) -> CachePermissionError:
+    """Whose file ``path`` (or the first ancestor we can stat) is, and how to get access."""
+    for candidate in (path, *path.parents):
+        with contextlib.suppress(OSError):
+            status, owner = candidate.stat(), "?"
+            break
+    with contextlib.suppress(KeyError):
+        owner = pwd.getpwuid(status.st_uid).pw_name
+    access = "a+rx" if candidate.is_dir() else "a+r"
+    return CachePermissionError(
+        f"Cannot read the cache entry {path}: permission denied. {candidate} belongs to user "
+        f"{owner} (uid {status.st_uid}, mode {status.st_mode & 0o7777:o}); it is left untouched. "
+        f"Ask {owner} to run `chmod {access} {candidate}`, or set {ENV_VAR} to a folder of your own.")
+
+
+@contextlib.contextmanager
+def _reading(path: Path):
+    """Failures while reading ``path`` are damage, except a permission problem (never damage)."""
+    try:
+        yield
+    except (_Damage, CachePermissionError):
+        raise
+    except PermissionError as err:
+        raise _permission_error(Path(err.filename or path)) from err
+    except Exception as err:
+        raise _Damage(path, f"{type(err).__name__}: {str(err)[:300]}") from err
+
+
+def _read_entry(path: Path, request: dict) -> dict | None:
+    """The JSON object in ``path`` if it holds what ``request`` asks for; None if there is no file."""
+    try:
+        stored = json.loads(path.read_text())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not isinstance(stored, dict):
+        raise ValueError(f"expected a JSON object, found {type(stored).__name__}")
+    for field, wanted in request.items():
+        if stored.get(field) != wanted:
+            raise ValueError(f"stored {field} {stored.get(field)!r:.300} differs from the requested "
+                             f"{wanted!r:.300}")
+    return stored
+
+
+def _verified(verify: Callable | None, path: Path, *value) -> None:
+    """Run the caller's check; its ``ValueError`` is damage, any other error is a bug and propagates."""
+    if verify is not None:
+        try:
+            verify(*value)
+        except ValueError as err:
+            raise _Damage(path, f"verify failed: {err}") from err
+
+
+def _lookup_model(folder: Path, key: str, request: dict, verify: Callable | None):
+    """(model, info) stored under ``key`` in ``folder``; None on a miss; raises on damage."""
     import keras
 
-    directory = Path(directory) if directory else cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    key = cache_key(spec)
-    model_path, info_path = directory / f"{key}.keras", directory / f"{key}.json"
-    if model_path.exists() and info_path.exists():
-        try:
-            info = json.loads(info_path.read_text())["info"]
-            model = keras.models.load_model(model_path)
-            return CachedModel(model, info, key, from_cache=True)
-        except Exception as err:  # any damage: rebuild, but tell the reader
-            warnings.warn(f"Cache entry {model_path.name} is unreadable ({type(err).__name__}: "
-                          f"{str(err)[:200]}); retraining it.", RuntimeWarning, stacklevel=2)
-    model, info = train()
-    _atomic_write(model_path, lambda p: model.save(p))
-    _write_json(info_path, {"spec": spec, "versions": library_versions(), "info": info})
-    return CachedModel(model, info, key, from_cache=False)
+    model_path, manifest_path = folder / f"{key}.keras", folder / f"{key}.json"
+    with _reading(manifest_path):
+        manifest = _read_entry(manifest_path, request)   # written last: without it there is no entry
+        if manifest is None:
+            return None
+        info = manifest.get("info")
+        if not isinstance(info, dict):
+            raise ValueError(f"info is {type(info).__name__}, not a dict")
+    with _reading(model_path):
+        with open(model_path, "rb") as file:
+            digest, inode = hashlib.sha256(file.read()).hexdigest(), os.fstat(file.fileno()).st_ino
+        if digest != manifest.get("model_sha256"):
+            raise ValueError(f"SHA-256 {digest} differs from the manifest's {manifest.get('model_sha256')}")
+        model = keras.models.load_model(model_path)
+        if os.stat(model_path).st_ino != inode:
+            raise ValueError("the file was replaced while it was being loaded")
+    _verified(verify, model_path, model, info)
+    return model, info
 
 
-def load_or_compute(spec: dict, compute: Callable[[], dict], directory=None) -> tuple[dict, bool]:
-    """JSON results cached like models: returns (result, from_cache)."""
-    directory = Path(directory) if directory else cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    key = cache_key(spec)
-    path = directory / f"{key}.result.json"
-    if path.exists():
+def _lookup_result(folder: Path, key: str, request: dict, verify: Callable | None):
+    """(result,) stored under ``key`` in ``folder``; None on a miss; raises on damage."""
+    path = folder / f"{key}.result.json"
+    with _reading(path):
+        stored = _read_entry(path, request)
+        if stored is None:
+            return None
+        result = stored["result"]
+    _verified(verify, path, result)
+    return (result,)
+
+
+def _first_hit(folder: Path, lookup: Callable[[Path], Any], warn: bool):
+    """(value, damaged) from the first layer that has the entry; damage is warned about and skipped."""
+    damaged = False
+    for layer in _read_layers(folder):
         try:
-            return json.loads(path.read_text())["result"], True
+            value = lookup(layer)
+            if value is not None:
+                return value, damaged
+        except _Damage as damage:
+            damaged = True
+            if warn:
+                _warn("Cache entry {} is damaged ({}); rebuilding and overwriting it.".format(*damage.args))
+    return None, damaged
+
+
+def _new_temp_file(folder: Path, suffix: str) -> tuple[Path, int]:
+    """A fresh hidden temp file in ``folder`` and its mode: 0o666 minus the umask (and default ACL)."""
+    path = folder / f".tmp-{secrets.token_hex(8)}{suffix}"   # 64 random bits: names do not clash
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    mode = os.fstat(fd).st_mode & 0o777
+    os.close(fd)
+    return path, mode
+
+
+def _unwritable_reason(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold new entries (None if it can): create it, write and remove a probe."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe, _ = _new_temp_file(folder, ".probe")
+        try:
+            probe.write_bytes(b"probe")
+        finally:
+            probe.unlink()
+    except FileExistsError:
+        return "it exists but is not a folder"
+    except OSError as err:
+        outside = err.filename and not Path(err.filename).is_relative_to(folder)
+        where = f" ({err.filename})" if outside else ""   # e.g. the parent that could not be created
+        return f"{err.strerror or err}{where}"
+    return None
+
+
+def _atomic_write(path: Path, write: Callable[[Path], Any]) -> str:
+    """Write ``path`` via a temp file and ``os.replace``; returns the SHA-256 of what was written."""
+    tmp, mode = _new_temp_file(path.parent, path.suffix)
+    try:
+        write(tmp)
+        os.chmod(tmp, mode)   # in case ``write`` recreated the file with a narrower mode
+        with open(tmp, "rb") as file:
+            digest = hashlib.sha256(file.read()).hexdigest()
+        os.replace(tmp, path)
+        return digest
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _remove_stale_temp_files(folder: Path) -> None:
+    """Remove our own temp files left by processes that died while writing (others' are not ours)."""
+    for path in folder.glob(".tmp-*"):
+        with contextlib.suppress(OSError):
+            status = path.lstat()
+            if status.st_uid == os.geteuid() and time.time() - status.st_mtime > STALE_TEMP_SECONDS:
+                path.unlink()
+
+
+def _open_lock_file(path: Path) -> int | None:
+    """A read-only descriptor of ``path`` for ``flock`` (created if missing); None (warned) if impossible.
+
+    Not ``O_CREAT`` first: ``fs.protected_regular`` refuses it on another user's file in a sticky folder.
+    """
+    try:
+        while True:
+            with contextlib.suppress(FileNotFoundError):
+                return os.open(path, os.O_RDONLY)
+            with contextlib.suppress(FileExistsError):
+                return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as err:
+        _warn(f"Cannot open the lock file {path} ({err.strerror or err}); building without the lock, "
+              "so another process may build the same entry at the same time.")
+        return None
+
+
+@contextlib.contextmanager
+def _key_lock(path: Path, timeout: float):
+    """Hold an exclusive ``flock`` on ``path`` (closing the descriptor, or dying, releases it)."""
+    fd = _open_lock_file(path)
+    try:
+        deadline = time.monotonic() + timeout
+        while fd is not None:
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            if time.monotonic() >= deadline:
+                raise CacheLockTimeout(
+                    f"Waited {timeout:g} s for the lock {path}: another process is still building this "
+                    f"cache entry. Let it finish, or wait longer: set {LOCK_TIMEOUT_ENV_VAR} (seconds) or "
+                    "pass lock_timeout=.")
+            time.sleep(0.2)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _serve_or_build(folder: Path, lock_name: str, lookup, build, store, lock_timeout) -> tuple:
+    """The sequence both public functions share: hit, else probe, lock, re-check, build, store.
+
+    ``lookup(folder)`` returns the stored value or None; ``build()`` makes it; ``store(value)`` writes
+    it. Returns (value, from_cache, stored).
+    """
+    value, damaged = _first_hit(folder, lookup, warn=True)
+    if value is not None:
+        return value, True, True
+    problem = _unwritable_reason(folder)
+    if problem:
+        _warn(f"The cache folder {folder} cannot be written ({problem}), so what is built now is not "
+              f"cached and will be rebuilt next time. Set {ENV_VAR} to a writable folder, or fix this one.")
+        return build(), False, False
+    with _key_lock(folder / lock_name, _lock_timeout(lock_timeout)):
+        value, _ = _first_hit(folder, lookup, warn=not damaged)   # another process may have stored it
+        if value is not None:
+            return value, True, True
+        value = build()
+        try:
+            _remove_stale_temp_files(folder)
+            store(value)
         except Exception as err:
-            warnings.warn(f"Cache entry {path.name} is unreadable ({type(err).__name__}); "
-                          "recomputing it.", RuntimeWarning, stacklevel=2)
-    result = compute()
-    _write_json(path, {"spec": spec, "versions": library_versions(), "result": result})
-    return result, False
+            _warn(f"Could not store a cache entry in {folder} ({type(err).__name__}: {err}); it is "
+                  f"returned uncached. Free some space, or set {ENV_VAR} to a writable folder.")
+            return value, False, False
+    return value, False, True
+
+
+def load_or_train_model(spec: dict, train: Callable[[], tuple[Any, dict]], *,
+                        verify: Callable[[Any, dict], None] | None = None, directory=None,
+                        lock_timeout: float | None = None) -> CachedModel:
+    """The cached model for ``spec``, else ``train()`` -> (model, info), stored and returned.
+
+    ``verify(model, info)`` may raise ``ValueError("reason")`` when a hit does not fit the request
+    (coding size, tied flag, parameter count, ...): the entry is then treated as damaged.
+    """
+    folder = Path(directory) if directory else cache_dir()
+    key, request = cache_key(spec), _request(spec)
+
+    def store(trained):
+        model, info = trained
+        if not isinstance(info, dict):
+            raise TypeError(f"train() returned info of type {type(info).__name__}; it must be a dict")
+        digest = _atomic_write(folder / f"{key}.keras", model.save)
+        manifest = {**request, "info": info, "model_file": f"{key}.keras", "model_sha256": digest}
+        _atomic_write(folder / f"{key}.json", lambda path: path.write_text(_to_json(manifest)))
+
+    (model, info), from_cache, stored = _serve_or_build(
+        folder, f"{key}.lock", lambda layer: _lookup_model(layer, key, request, verify), train, store,
+        lock_timeout)
+    return CachedModel(model, info, key, from_cache=from_cache, stored=stored)
+
+
+def load_or_compute(spec: dict, compute: Callable[[], Any], *, verify: Callable[[Any], None] | None = None,
+                    directory=None, lock_timeout: float | None = None) -> tuple[Any, bool]:
+    """JSON results cached like models: returns (result, from_cache); ``verify(result)`` as above."""
+    folder = Path(directory) if directory else cache_dir()
+    key, request = cache_key(spec), _request(spec)
+
+    def store(computed):
+        entry = {**request, "result": computed[0]}
+        _atomic_write(folder / f"{key}.result.json", lambda path: path.write_text(_to_json(entry)))
+
+    (result,), from_cache, _ = _serve_or_build(
+        folder, f"{key}.result.lock", lambda layer: _lookup_result(layer, key, request, verify),
+        lambda: (compute(),), store, lock_timeout)
+    return result, from_cache

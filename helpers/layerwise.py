@@ -9,7 +9,7 @@ The 784-100-30-100-784 tied autoencoder is built in three cached phases:
    decoder) by copying their weights into :class:`helpers.models.StackedAutoencoder`, and the
    whole stack is fine-tuned end to end.
 
-Every phase goes through :func:`helpers.cache.load_or_train_model`; its cache key contains the
+Every phase goes through :func:`helpers.training.train_cached`; its cache key contains the
 key of the phase it builds on, so retraining an earlier phase invalidates the later ones.
 """
 
@@ -21,12 +21,17 @@ import time
 import keras
 import numpy as np
 
-from helpers.cache import load_or_train_model
 from helpers.data import load_fashion_mnist
 from helpers.models import IMAGE_SHAPE, StackedAutoencoder, stacked_autoencoder
 from helpers.profile import active_profile
-from helpers.training import (Recipe, fit_reconstruction, get_recipe, reconstruction_mse,
-                              training_arrays)
+from helpers.recipes import Recipe, get_recipe
+from helpers.training import (
+    reconstruction_mse,
+    train_cached,
+    training_arrays,
+    training_spec,
+    verify_autoencoder,
+)
 
 PHASES = ("outer", "inner", "stacked")
 
@@ -129,15 +134,9 @@ def finetune_recipe(recipe="fast", factor=1.0):
 # --- cached training of each phase -----------------------------------------------------------
 
 def _phase_spec(phase, plan, seed, profile, data, upstream=()) -> dict:
-    return {
-        "kind": "layerwise_autoencoder",
-        "phase": phase,
-        "plan": dataclasses.asdict(plan),
-        "seed": seed,
-        "profile": dataclasses.asdict(profile),
-        "data": data.checksum,
-        "upstream": list(upstream),   # cache keys of the phases this one starts from
-    }
+    return training_spec("layerwise_autoencoder", phase=phase, plan=dataclasses.asdict(plan),
+                         upstream=list(upstream),  # cache keys of the phases this one starts from
+                         recipe=plan.recipe, seed=seed, profile=profile, data=data)
 
 
 def _combine(*callbacks):
@@ -148,50 +147,45 @@ def _combine(*callbacks):
 def train_outer(plan, seed=42, data=None, on_epoch=None):
     """Phase 1 (cached): the shallow autoencoder 784-h-784 on the training images."""
     profile, data = active_profile(), data or load_fashion_mnist()
-
-    def train():
-        keras.utils.set_random_seed(seed)
-        model = outer_autoencoder(plan.hidden_units)
-        X_train, X_valid = training_arrays(data, profile)
-        history = fit_reconstruction(model, X_train, X_valid, plan.recipe,
-                                     epochs=plan.outer_epochs, on_epoch=_tagged(on_epoch, "outer"))
-        history["image_val_mse"] = list(history["val_loss"])   # it rebuilds images directly
-        history["valid_mse"] = reconstruction_mse(model, data.X_valid)
-        return model, history
-
-    return load_or_train_model(_phase_spec("outer", plan, seed, profile, data), train)
+    return train_cached(
+        _phase_spec("outer", plan, seed, profile, data), lambda: outer_autoencoder(plan.hidden_units),
+        recipe=plan.recipe, seed=seed, data=data, profile=profile, epochs=plan.outer_epochs,
+        on_epoch=_tagged(on_epoch, "outer"),
+        extras=lambda model, history: {"image_val_mse": list(history["val_loss"])},  # it rebuilds images
+        verify=verify_autoencoder(IMAGE_SHAPE, (plan.hidden_units,), True))
 
 
 def train_inner(plan, outer, seed=42, data=None, on_epoch=None):
     """Phase 2 (cached): the shallow autoencoder h-c-h on the outer one's codings.
 
-    ``outer`` is phase 1's ``CachedModel``. Besides its own loss (on codings), the history
-    records ``image_val_mse``: after each epoch, the validation images' MSE through
-    outer encoder -> this autoencoder -> outer decoder, i.e. the stack before fine-tuning.
+    ``outer`` is phase 1's ``CachedModel``. Its own loss is measured on codings, not images;
+    so the history also records ``image_val_mse``: after each epoch, the validation images'
+    MSE through outer encoder -> this autoencoder -> outer decoder, i.e. the stack before
+    fine-tuning. ``valid_mse`` is that stack's MSE on all validation images.
     """
     profile, data = active_profile(), data or load_fashion_mnist()
     outer_model = outer.model
+    X_train, X_valid = training_arrays(data, profile)
+    C_valid = encode(outer_model, X_valid)
+    built, image_mse = {}, []
 
-    def train():
-        keras.utils.set_random_seed(seed)
-        model = inner_autoencoder(plan.hidden_units, plan.coding_size)
-        X_train, X_valid = training_arrays(data, profile)
-        C_train, C_valid = encode(outer_model, X_train), encode(outer_model, X_valid)
-        image_mse = []
+    def build():
+        built["model"] = inner_autoencoder(plan.hidden_units, plan.coding_size)
+        return built["model"]
 
-        def record_image_mse(epoch, epochs, logs):
-            # direct calls, not predict(): no new tf.function to trace after every epoch
-            rebuilt = outer_model.decoder(model(C_valid, training=False), training=False)
-            image_mse.append(float(np.mean((keras.ops.convert_to_numpy(rebuilt) - X_valid) ** 2)))
-
-        history = fit_reconstruction(model, C_train, C_valid, plan.recipe, epochs=plan.inner_epochs,
-                                     on_epoch=_combine(record_image_mse, _tagged(on_epoch, "inner")))
-        history["image_val_mse"] = image_mse
-        history["valid_mse"] = reconstruction_mse(stack_autoencoders(outer_model, model), data.X_valid)
-        return model, history
+    def record_image_mse(epoch, epochs, logs):
+        # direct calls, not predict(): no new tf.function to trace after every epoch
+        rebuilt = outer_model.decoder(built["model"](C_valid, training=False), training=False)
+        image_mse.append(float(np.mean((keras.ops.convert_to_numpy(rebuilt) - X_valid) ** 2)))
 
     spec = _phase_spec("inner", plan, seed, profile, data, upstream=[outer.key])
-    return load_or_train_model(spec, train)
+    return train_cached(
+        spec, build, recipe=plan.recipe, seed=seed, data=data, profile=profile,
+        epochs=plan.inner_epochs, arrays=lambda: (encode(outer_model, X_train), C_valid),
+        on_epoch=_combine(record_image_mse, _tagged(on_epoch, "inner")),
+        valid_mse=lambda model: reconstruction_mse(stack_autoencoders(outer_model, model), data.X_valid),
+        extras=lambda model, history: {"image_val_mse": list(image_mse)},
+        verify=verify_autoencoder((plan.hidden_units,), (plan.coding_size,), True))
 
 
 def train_stacked(plan, outer, inner, seed=42, data=None, on_epoch=None):
@@ -201,22 +195,22 @@ def train_stacked(plan, outer, inner, seed=42, data=None, on_epoch=None):
     on all 5,000 validation images) and ``valid_mse`` after fine-tuning.
     """
     profile, data = active_profile(), data or load_fashion_mnist()
+    before = {}
 
-    def train():
-        keras.utils.set_random_seed(seed)
-        model = stack_autoencoders(outer.model, inner.model)
-        before = reconstruction_mse(model, data.X_valid)
-        X_train, X_valid = training_arrays(data, profile)
-        recipe = finetune_recipe(plan.recipe, plan.finetune_lr_factor)
-        history = fit_reconstruction(model, X_train, X_valid, recipe, epochs=plan.finetune_epochs,
-                                     on_epoch=_tagged(on_epoch, "stacked"))
-        history["image_val_mse"] = list(history["val_loss"])
-        history["stacked_mse_before"] = before
-        history["valid_mse"] = reconstruction_mse(model, data.X_valid)
-        return model, history
+    def build():
+        stack = stack_autoencoders(outer.model, inner.model)
+        before["mse"] = reconstruction_mse(stack, data.X_valid)
+        return stack
 
     spec = _phase_spec("stacked", plan, seed, profile, data, upstream=[outer.key, inner.key])
-    return load_or_train_model(spec, train)
+    return train_cached(
+        spec, build, recipe=finetune_recipe(plan.recipe, plan.finetune_lr_factor), seed=seed, data=data,
+        profile=profile, epochs=plan.finetune_epochs, initialize=False,  # it starts from trained weights
+        on_epoch=_tagged(on_epoch, "stacked"),
+        extras=lambda model, history: {"image_val_mse": list(history["val_loss"]),
+                                       "stacked_mse_before": before["mse"]},
+        verify=verify_autoencoder(IMAGE_SHAPE, (plan.hidden_units, plan.coding_size), True,
+                                  history_keys=("valid_mse", "stacked_mse_before")))
 
 
 def _tagged(on_epoch, phase):
@@ -278,7 +272,7 @@ def greedy_curve(result: LayerwiseResult) -> dict:
     offset = 0.0
     for name in PHASES:
         info = getattr(result, name).info
-        for k, (secs, mse) in enumerate(zip(info["seconds"], info["image_val_mse"])):
+        for k, (secs, mse) in enumerate(zip(info["seconds"], info["image_val_mse"], strict=True)):
             out["phase"].append(name)
             out["epoch"].append(k + 1)
             out["seconds"].append(offset + secs)

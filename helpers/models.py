@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 
@@ -24,6 +25,17 @@ def check_coding_size(coding_size, upper=N_PIXELS) -> int:
     if not 1 <= coding_size <= upper:
         raise ValueError(f"coding_size must be a whole number from 1 to {upper}; got {coding_size}.")
     return int(coding_size)
+
+
+def check_tied(tied) -> bool:
+    """Return ``tied`` as a bool, or raise ValueError: strings such as "no" or None are refused.
+
+    ``bool("no")`` is True, so a loose check would silently build (and cache) a tied model
+    for ``tied="no"``; only real booleans (Python's or NumPy's) are accepted.
+    """
+    if isinstance(tied, (bool, np.bool_)):
+        return bool(tied)
+    raise ValueError(f"tied must be True or False; got {tied!r} ({type(tied).__name__}).")
 
 
 def check_activation(activation):
@@ -66,14 +78,14 @@ class StackedAutoencoder(keras.Model):
         self.encoder = keras.Sequential(
             [keras.Input(input_shape), keras.layers.Flatten(), *dense_layers], name="encoder")
 
-        sizes_back = list(hidden_units[-2::-1]) + [n_inputs]  # e.g. 100, 784
+        sizes_back = [*hidden_units[-2::-1], n_inputs]  # e.g. 100, 784
         activations = [activation] * (len(hidden_units) - 1) + [output_activation]
         if self.tied:
             decoder_layers = [DenseTranspose(d, activation=a, name=f"{d.name}_transpose")
-                              for d, a in zip(reversed(dense_layers), activations)]
+                              for d, a in zip(reversed(dense_layers), activations, strict=True)]
         else:
             decoder_layers = [keras.layers.Dense(u, activation=a, name=f"dense_{len(hidden_units) + i + 1}")
-                              for i, (u, a) in enumerate(zip(sizes_back, activations))]
+                              for i, (u, a) in enumerate(zip(sizes_back, activations, strict=True))]
         self.decoder = keras.Sequential(
             [keras.Input((hidden_units[-1],)), *decoder_layers, keras.layers.Reshape(input_shape)],
             name="decoder")
@@ -105,9 +117,41 @@ def stacked_autoencoder(coding_size=30, tied=False, hidden_units=100, activation
     """The book's current architecture: 784 -> hidden -> coding -> hidden -> 784 (linear output)."""
     coding_size = check_coding_size(coding_size)
     hidden_units = check_coding_size(hidden_units)
+    tied = check_tied(tied)
     name = f"{'tied' if tied else 'stacked'}_ae_{coding_size}"
     return StackedAutoencoder(IMAGE_SHAPE, (hidden_units, coding_size), tied=tied,
                               activation=activation, output_activation=None, name=name)
+
+
+def autoencoder_parameter_count(input_size, hidden_units, tied) -> int:
+    """Parameters of a symmetric autoencoder, from its sizes alone (no model is built).
+
+    Each encoder layer has a kernel and a bias. An untied decoder mirrors them with kernels
+    of its own; a tied one borrows the encoder's kernels and adds only its biases. At
+    784 -> 100 -> 30 this gives 163,814 untied and 82,414 tied.
+    """
+    sizes = [int(input_size), *(int(u) for u in hidden_units)]
+    encoder = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+    decoder_biases = sum(sizes[:-1])
+    return encoder + decoder_biases + (0 if tied else encoder - sum(sizes[1:]))
+
+
+def architecture_mismatch(model, image_shape, hidden_units, tied) -> str | None:
+    """Why ``model`` is not the autoencoder described by the arguments, or None if it is.
+
+    Used to check a model loaded from the cache against the request that named it.
+    """
+    if not isinstance(model, StackedAutoencoder):
+        return f"expected a StackedAutoencoder, found {type(model).__name__}"
+    wanted = {"input shape": tuple(image_shape), "hidden units": tuple(hidden_units), "tied": bool(tied)}
+    found = {"input shape": model.image_shape, "hidden units": model.hidden_units, "tied": model.tied}
+    for what, value in wanted.items():
+        if found[what] != value:
+            return f"{what} is {found[what]}, expected {value}"
+    expected = autoencoder_parameter_count(math.prod(image_shape), hidden_units, tied)
+    if model.count_params() != expected:
+        return f"{model.count_params():,} parameters, expected {expected:,}"
+    return None
 
 
 def shared_variable_count(model) -> int:
@@ -179,4 +223,5 @@ def set_encoder_trainable(classifier, trainable: bool) -> None:
 def same_weights(model_a, model_b) -> bool:
     """True when both models hold numerically identical weights, in order."""
     wa, wb = model_a.get_weights(), model_b.get_weights()
-    return len(wa) == len(wb) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(wa, wb))
+    return len(wa) == len(wb) and all(a.shape == b.shape and np.array_equal(a, b)
+                                      for a, b in zip(wa, wb, strict=True))

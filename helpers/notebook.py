@@ -25,7 +25,7 @@ def import_quietly(module_name: str):
         return sys.modules[module_name]
     sys.stderr.flush()
     try:
-        held = tempfile.TemporaryFile()
+        held = tempfile.TemporaryFile()  # noqa: SIM115 - entered by `with held:` below; created apart so only its OSError falls back
     except OSError:
         return importlib.import_module(module_name)
     with held:

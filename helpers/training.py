@@ -1,93 +1,36 @@
-"""Training recipes and cached training of autoencoders.
+"""Training autoencoders to rebuild their inputs, with every trained model cached.
 
-Two named recipes for the same architecture and loss (MSE):
-
-* ``BOOK``: the textbook's, Nadam 1e-3, batch 32, 20 epochs.
-* ``FAST``: the suite's default, which reaches the book's validation MSE in a fraction of
-  the wall time (bigger batches, a warm-up + cosine learning-rate schedule, XLA
-  compilation, many steps per execution, and an untied decoder whose output layer starts
-  at zero; see ``benchmarks/``).
-
-Why the zero start: with random decoder weights, the first gradients tell the encoder to
-silence codings that only add noise to the output, and a ReLU coding that is zero for every
-image never receives a gradient again ("dead"). From a random start, some seeds lose a third
-or more of the 30 codings this way (``benchmarks/run.py`` counts them per run). Starting the
-output layer at zero, the decoder first learns the mean image and recruits codings as they
-become useful (see ``helpers.models.dead_codings``). ``FAST_RANDOM_START`` is FAST without
-it, for comparison.
+:func:`train_cached` is the one place that runs the sequence every trained model of the
+suite goes through: set the seed, build, give the model the recipe's start, fit, measure the
+validation MSE, and store the result in the model cache (``helpers.cache``) under a spec that
+names everything that determines it. :func:`trained_autoencoder` is its most used caller.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
+import math
+import numbers
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np
 
-from helpers.cache import load_or_train_model
+from helpers.cache import CachedModel, load_or_train_model
 from helpers.data import FashionMNIST, load_fashion_mnist
-from helpers.models import stacked_autoencoder
+from helpers.models import (
+    IMAGE_SHAPE,
+    architecture_mismatch,
+    check_coding_size,
+    check_tied,
+    stacked_autoencoder,
+)
 from helpers.profile import Profile, active_profile
+from helpers.recipes import FAST, Recipe, get_recipe, initialize_for_recipe, make_optimizer
 
-
-OUTPUT_INITS = ("glorot_uniform", "zeros")  # Keras' default start, or the zero start
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    name: str
-    batch_size: int
-    epochs: int
-    learning_rate: float
-    schedule: str = "constant"        # "constant" or "cosine" (with 1-epoch linear warm-up)
-    steps_per_execution: int = 1
-    jit_compile: bool | str = "auto"
-    epsilon: float = 1e-7             # Nadam's epsilon (Keras' default is 1e-7)
-    output_init: str = "glorot_uniform"  # "zeros": an untied decoder's output kernel starts at 0
-
-    def __post_init__(self):
-        if self.output_init not in OUTPUT_INITS:
-            raise ValueError(f"Unknown output_init {self.output_init!r}; use one of: {', '.join(OUTPUT_INITS)}.")
-
-    def describe(self) -> str:
-        sched = "constant" if self.schedule == "constant" else "warm-up + cosine decay"
-        start = ", an untied decoder's output layer starts at zero" if self.output_init == "zeros" else ""
-        return (f"'{self.name}' recipe: Nadam, learning rate {self.learning_rate:g} ({sched}), "
-                f"batch {self.batch_size}, {self.epochs} epochs, MSE loss{start}")
-
-
-BOOK = Recipe("book", batch_size=32, epochs=20, learning_rate=1e-3)
-FAST = Recipe("fast", batch_size=128, epochs=20, learning_rate=3e-3, schedule="cosine",
-              steps_per_execution=64, jit_compile=True, output_init="zeros")
-FAST_RANDOM_START = dataclasses.replace(FAST, name="fast-random-start", output_init="glorot_uniform")
-RECIPES = {r.name: r for r in (BOOK, FAST, FAST_RANDOM_START)}
-
-
-def get_recipe(recipe) -> Recipe:
-    if isinstance(recipe, Recipe):
-        return recipe
-    if recipe not in RECIPES:
-        raise ValueError(f"Unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}.")
-    return RECIPES[recipe]
-
-
-def initialize_for_recipe(model, recipe):
-    """Give a freshly built autoencoder the recipe's starting weights; returns ``model``.
-
-    With ``output_init="zeros"`` the kernel of the decoder's last ``Dense`` layer is set to
-    zero (its bias already is). A tied decoder's last layer borrows the encoder's kernel, so
-    tied models are left as they are. Call this before training, never on a trained model.
-    """
-    recipe = get_recipe(recipe)
-    if recipe.output_init == "zeros":
-        weighted = [layer for layer in model.decoder.layers if layer.weights]
-        last = weighted[-1] if weighted else None
-        if type(last) is keras.layers.Dense:
-            last.kernel.assign(keras.ops.zeros(last.kernel.shape, dtype=last.kernel.dtype))
-    return model
+HIDDEN_UNITS = 100
 
 
 def training_arrays(data: FashionMNIST, profile: Profile):
@@ -95,17 +38,6 @@ def training_arrays(data: FashionMNIST, profile: Profile):
     X_train = data.X_train if profile.train_size is None else data.X_train[: profile.train_size]
     X_valid = data.X_valid if profile.valid_size is None else data.X_valid[: profile.valid_size]
     return X_train, X_valid
-
-
-def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int):
-    lr = recipe.learning_rate
-    if recipe.schedule == "cosine":
-        total = max(steps_per_epoch * epochs, 2)
-        warmup = min(steps_per_epoch, total // 2)
-        lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=lr / 10, decay_steps=total - warmup, alpha=0.0,
-            warmup_target=lr, warmup_steps=warmup)
-    return keras.optimizers.Nadam(learning_rate=lr, epsilon=recipe.epsilon)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -179,46 +111,115 @@ def fit_reconstruction(model, X_train, X_valid, recipe=FAST, epochs=None, on_epo
     }
 
 
-def autoencoder_spec(coding_size, tied, recipe: Recipe, seed, profile: Profile, data) -> dict:
-    """Everything that determines a trained autoencoder (the cache key)."""
-    return {
-        "kind": "stacked_autoencoder",
-        "architecture": {"coding_size": coding_size, "hidden_units": 100, "tied": tied,
-                         "activation": "relu"},
-        "recipe": dataclasses.asdict(recipe),
-        "seed": seed,
-        "profile": dataclasses.asdict(profile),
-        "data": data.checksum,
-    }
+def check_seed(seed) -> int:
+    """Return ``seed`` as an int (NumPy integers included), or raise ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0; got {seed!r} ({type(seed).__name__}).")
+    return int(seed)
 
 
-def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data=None,
-                        on_epoch=None):
-    """A trained stacked autoencoder from the cache, training (and storing) it if missing.
+def training_spec(kind: str, *, recipe: Recipe, seed, profile: Profile, data: FashionMNIST,
+                  **fields) -> dict:
+    """The cache spec of a trained model: its kind and fields, plus recipe, seed, profile, data.
 
-    Returns ``helpers.cache.CachedModel`` with ``.model``, ``.info`` (history) and
-    ``.from_cache``. ``on_epoch(epoch, epochs, logs)`` is called during training only.
+    Every cached model's spec is made here, so each names the whole profile and the data's
+    identity (a hash of the arrays) the same way.
     """
-    recipe, profile = get_recipe(recipe), active_profile()
-    data = data or load_fashion_mnist()
-    model_check = stacked_autoencoder(coding_size, tied=tied)  # validates arguments early
-    del model_check
+    return {"kind": kind, **fields, "recipe": dataclasses.asdict(get_recipe(recipe)),
+            "seed": check_seed(seed), "profile": dataclasses.asdict(profile), "data": data.checksum}
+
+
+def verify_autoencoder(image_shape, hidden_units, tied, history_keys=("valid_mse",)):
+    """A ``verify(model, info)`` for the cache: the model has this architecture, the history
+    the finite numbers its callers read. Raises ValueError saying what differs."""
+    def verify(model, info):
+        reason = architecture_mismatch(model, image_shape, hidden_units, tied)
+        if reason:
+            raise ValueError(reason)
+        for key in history_keys:
+            value = info.get(key) if isinstance(info, dict) else None
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"history field {key!r} is {value!r}, expected a finite number")
+    return verify
+
+
+def fresh_model(build: Callable[[], keras.Model], recipe, seed, initialize=True) -> keras.Model:
+    """``build()`` after seeding every random generator, with the recipe's start applied.
+
+    ``initialize=False`` keeps the built weights (for a model assembled from trained ones).
+    """
+    keras.utils.set_random_seed(check_seed(seed))
+    model = build()
+    return initialize_for_recipe(model, recipe) if initialize else model
+
+
+def train_cached(spec: dict, build: Callable[[], keras.Model], *, recipe, seed, data: FashionMNIST,
+                 profile: Profile, epochs=None, arrays=None, offset=None, on_epoch=None,
+                 initialize=True, fit_model: Callable | None = None,
+                 valid_mse: Callable | None = None, extras: Callable | None = None,
+                 verify: Callable | None = None) -> CachedModel:
+    """The cached model for ``spec``; on a miss: seed, build, start, fit, measure, store.
+
+    ``build()`` makes the model (after the seed is set). ``initialize=False`` skips the
+    recipe's start, for a model assembled from trained weights. ``fit_model(model)`` gives
+    the model that is fitted (default: the model itself; e.g. a noisy wrapper). ``arrays``
+    are (inputs_train, inputs_valid) to fit on, or a function returning them (called on a miss
+    only), default the profile's images. ``epochs``
+    defaults to the recipe's, capped by the profile. ``valid_mse(model)`` measures the
+    stored ``valid_mse`` (default: reconstruction MSE on all validation images), and
+    ``extras(model, history)`` may add more history fields. ``verify`` checks a cache hit
+    (see :func:`verify_autoencoder`).
+    """
+    recipe = get_recipe(recipe)
 
     def train():
-        keras.utils.set_random_seed(seed)
-        model = initialize_for_recipe(stacked_autoencoder(coding_size, tied=tied), recipe)
-        X_train, X_valid = training_arrays(data, profile)
-        history = fit_reconstruction(model, X_train, X_valid, recipe,
-                                     epochs=profile.epochs(recipe.epochs), on_epoch=on_epoch)
-        history["valid_mse"] = reconstruction_mse(model, data.X_valid)  # all 5,000 images
+        model = fresh_model(build, recipe, seed, initialize)
+        if arrays is None:
+            X_train, X_valid = training_arrays(data, profile)
+        else:
+            X_train, X_valid = arrays() if callable(arrays) else arrays
+        fit_epochs = profile.epochs(recipe.epochs) if epochs is None else epochs
+        history = fit_reconstruction(fit_model(model) if fit_model else model, X_train, X_valid,
+                                     recipe, epochs=fit_epochs, on_epoch=on_epoch, seed=seed, offset=offset)
+        history["valid_mse"] = (valid_mse(model) if valid_mse
+                                else reconstruction_mse(model, data.X_valid, offset=offset))
+        if extras:
+            history.update(extras(model, history))
         gc.collect()  # Keras models hold reference cycles: free the training pipeline now
         return model, history
 
-    spec = autoencoder_spec(coding_size, tied, recipe, seed, profile, data)
-    return load_or_train_model(spec, train)
+    return load_or_train_model(spec, train, verify=verify)
 
 
-def reconstruction_mse(model, X, batch_size=1024) -> float:
-    """Mean squared reconstruction error of ``model`` on images ``X``."""
+def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data=None,
+                        on_epoch=None) -> CachedModel:
+    """A trained 784-100-``coding_size``-100-784 autoencoder from the cache, trained if missing.
+
+    Returns ``helpers.cache.CachedModel`` with ``.model``, ``.info`` (history, with
+    ``valid_mse`` on all validation images) and ``.from_cache``. ``on_epoch(epoch, epochs,
+    logs)`` is called during training only. Arguments are checked (and NumPy integers
+    accepted) before anything is loaded or trained, so equal requests share one entry.
+    """
+    coding_size, tied, seed = check_coding_size(coding_size), check_tied(tied), check_seed(seed)
+    recipe, profile = get_recipe(recipe), active_profile()
+    data = data or load_fashion_mnist()
+    architecture = {"coding_size": coding_size, "hidden_units": HIDDEN_UNITS, "tied": tied,
+                    "activation": "relu"}
+    spec = training_spec("stacked_autoencoder", architecture=architecture, recipe=recipe, seed=seed,
+                         profile=profile, data=data)
+    return train_cached(spec, lambda: stacked_autoencoder(coding_size, tied=tied), recipe=recipe,
+                        seed=seed, data=data, profile=profile, on_epoch=on_epoch,
+                        verify=verify_autoencoder(IMAGE_SHAPE, (HIDDEN_UNITS, coding_size), tied))
+
+
+def reconstruction_mse(model, X, batch_size=1024, offset=None) -> float:
+    """Mean squared reconstruction error of ``model`` on images ``X``.
+
+    With ``offset`` (e.g. the mean image), the model rebuilds ``X - offset``, as it was
+    trained to (see :func:`reconstruction_dataset`).
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if offset is not None:
+        X = X - np.asarray(offset, dtype=np.float32)
     X_pred = model.predict(X, batch_size=batch_size, verbose=0)
     return float(np.mean((X_pred - X) ** 2))

@@ -4,12 +4,19 @@ import json
 import numpy as np
 import pytest
 
-from helpers.layerwise import (LayerwisePlan, finetune_recipe, greedy_curve, greedy_layerwise,
-                               inner_autoencoder, layerwise_plan, outer_autoencoder,
-                               stack_autoencoders)
+from helpers.layerwise import (
+    LayerwisePlan,
+    finetune_recipe,
+    greedy_curve,
+    greedy_layerwise,
+    inner_autoencoder,
+    layerwise_plan,
+    outer_autoencoder,
+    stack_autoencoders,
+)
 from helpers.models import shared_variable_count
 from helpers.profile import PROFILES
-from helpers.training import FAST
+from helpers.recipes import FAST
 
 
 def randomised(model, seed):
@@ -53,10 +60,9 @@ def test_stacking_refuses_mismatched_sizes():
 
 def test_plan_follows_the_recipe_and_the_profile():
     full = layerwise_plan(FAST, PROFILES["full"])
-    assert (full.outer_epochs, full.inner_epochs, full.finetune_epochs) == (FAST.epochs // 2,) * 3
+    assert (full.outer_epochs, full.inner_epochs, full.finetune_epochs) == (10, 10, 10)  # 20 // 2
     quick = layerwise_plan(FAST, PROFILES["quick"])
-    cap = PROFILES["quick"].max_epochs
-    assert max(quick.outer_epochs, quick.inner_epochs, quick.finetune_epochs) <= cap
+    assert (quick.outer_epochs, quick.inner_epochs, quick.finetune_epochs) == (2, 2, 2)  # capped
     assert "fine-tuning" in full.describe()
     slow = finetune_recipe(FAST, 0.1)
     assert slow.learning_rate == pytest.approx(FAST.learning_rate * 0.1)

@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 
 from helpers.layers import DenseTranspose
-from helpers.models import (StackedAutoencoder, copy_encoder, dead_codings, encoder_classifier, same_weights,
-                            set_encoder_trainable, shared_variable_count, stacked_autoencoder)
+from helpers.models import (
+    StackedAutoencoder,
+    copy_encoder,
+    dead_codings,
+    encoder_classifier,
+    same_weights,
+    set_encoder_trainable,
+    shared_variable_count,
+    stacked_autoencoder,
+)
 
 
 def test_parameter_counts_at_coding_30():
@@ -94,3 +102,31 @@ def test_dead_codings_counts_codings_that_are_zero_for_every_image(fashion):
     images = fashion.X_valid[:200]
     assert dead_codings(model, images) == 3
     assert dead_codings(model.encoder, images) == 3
+
+
+def test_parameter_count_from_sizes_matches_known_values():
+    from helpers.models import autoencoder_parameter_count
+
+    assert autoencoder_parameter_count(784, (100, 30), tied=False) == 163_814
+    assert autoencoder_parameter_count(784, (100, 30), tied=True) == 82_414
+    assert autoencoder_parameter_count(784, (100,), tied=True) == 784 * 100 + 100 + 784
+    assert autoencoder_parameter_count(2, (1,), tied=False) == (2 + 1) + (1 * 2 + 2)
+
+
+def test_architecture_mismatch_explains_the_difference():
+    from helpers.models import architecture_mismatch
+
+    model = stacked_autoencoder(7, tied=True)
+    assert architecture_mismatch(model, (28, 28), (100, 7), True) is None
+    assert architecture_mismatch(model, (28, 28), (100, 30), True) == "hidden units is (100, 7), expected (100, 30)"
+    assert architecture_mismatch(model, (28, 28), (100, 7), False) == "tied is True, expected False"
+    assert "expected a StackedAutoencoder" in architecture_mismatch(model.encoder, (28, 28), (100, 7), True)
+
+
+@pytest.mark.parametrize("bad", ["no", "False", None, 1, 0.0])
+def test_tied_must_be_a_real_boolean(bad):
+    from helpers.models import check_tied
+
+    with pytest.raises(ValueError, match="tied must be True or False"):
+        stacked_autoencoder(5, tied=bad)
+    assert check_tied(np.bool_(False)) is False and check_tied(True) is True

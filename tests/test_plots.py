@@ -1,17 +1,15 @@
-import io
+"""helpers.plots: each figure draws the data it is given, where the lessons expect it."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.offsetbox import AnnotationBbox  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.offsetbox import AnnotationBbox
 
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 CLASS_NAMES = [f"class {c}" for c in range(10)]
 
@@ -24,62 +22,6 @@ def close_figures():
 
 def rng(seed=0):
     return np.random.default_rng(seed)
-
-
-# --- choosing what to show -----------------------------------------------------------------
-
-def test_one_per_class_picks_the_first_example_of_each_class():
-    labels = np.array([3, 1, 0, 1, 2, 0, 3])
-    np.testing.assert_array_equal(plots.one_per_class(labels, n_classes=4), [2, 1, 4, 0])
-
-
-def test_one_per_class_names_missing_classes():
-    with pytest.raises(ValueError, match=r"class\(es\) \[2\]"):
-        plots.one_per_class([0, 1, 0], n_classes=3)
-
-
-def test_pca_matches_the_covariance_eigenvectors():
-    X = rng(1).normal(size=(500, 6)) @ rng(2).normal(size=(6, 6))
-    projected, ratio = plots.pca_project(X, n_components=2)
-    centred = X - X.mean(axis=0)
-    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(centred, rowvar=False))
-    top = eigenvectors[:, ::-1][:, :2]
-    # Same axes up to sign: |correlation| of each projected column with the eigen-projection is 1.
-    for k in range(2):
-        corr = np.corrcoef(projected[:, k], centred @ top[:, k])[0, 1]
-        assert abs(corr) == pytest.approx(1.0, abs=1e-9)
-    np.testing.assert_allclose(ratio, eigenvalues[::-1][:2] / eigenvalues.sum(), rtol=1e-9)
-    assert ratio[0] >= ratio[1]
-    np.testing.assert_allclose(projected.mean(axis=0), 0, atol=1e-9)
-    assert abs(np.corrcoef(projected.T)[0, 1]) < 1e-9  # uncorrelated components
-
-
-def test_pca_of_points_on_a_line_explains_everything_with_one_axis():
-    t = np.linspace(-1, 1, 50)
-    X = np.stack([t, 2 * t, -t], axis=1) + 5
-    projected, ratio = plots.pca_project(X, n_components=2)
-    np.testing.assert_allclose(ratio, [1.0, 0.0], atol=1e-12)
-    np.testing.assert_allclose(np.abs(projected[:, 0]), np.abs(t) * np.sqrt(6), rtol=1e-9)
-
-
-def test_pca_refuses_bad_shapes():
-    with pytest.raises(ValueError, match="2-D array"):
-        plots.pca_project(np.zeros(5))
-    with pytest.raises(ValueError, match="2-D array"):
-        plots.pca_project(np.zeros((3, 1)), n_components=2)
-
-
-def test_sparse_subset_keeps_points_apart_and_covers_the_rest():
-    points = rng(3).normal(size=(400, 2))
-    kept = plots.sparse_subset(points, min_distance=0.5)
-    chosen = points[kept]
-    distances = np.linalg.norm(chosen[:, None] - chosen[None], axis=-1)
-    assert np.all(distances[np.triu_indices(len(kept), 1)] >= 0.5)
-    # Every point left out is within min_distance of a kept one (the subset is maximal).
-    nearest = np.linalg.norm(points[:, None] - chosen[None], axis=-1).min(axis=1)
-    assert np.all(nearest < 0.5 + 1e-12)
-    assert len(plots.sparse_subset(points, min_distance=0.5, max_count=5)) == 5
-    np.testing.assert_array_equal(kept, plots.sparse_subset(points, min_distance=0.5))  # seeded
 
 
 # --- figures for notebook cells --------------------------------------------------------------
@@ -153,18 +95,7 @@ def test_weight_images_figure_draws_the_mosaic_with_zero_as_white():
     assert fig.axes[0].get_title() == "t"
 
 
-# --- off-screen figures ------------------------------------------------------------------------
-
-def png_shape(png):
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return mpimg.imread(io.BytesIO(png)).shape
-
-
-def test_figure_png_renders_at_the_figure_size():
-    fig = Figure(figsize=(2, 1), dpi=50)
-    fig.add_subplot().plot([0, 1])
-    assert png_shape(plots.figure_png(fig))[:2] == (50, 100)
-
+# --- off-screen figures of the coding-size explorer -------------------------------------------
 
 def test_image_strip_places_images_side_by_side_with_gaps():
     images = np.stack([np.full((28, 28), v) for v in (0.2, 0.5, 0.9)])

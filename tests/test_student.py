@@ -1,6 +1,7 @@
-"""The student-edition generator (helpers.student) and the committed student edition."""
+"""The student-edition generator (tools.student) and the committed student edition."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from helpers import student
+from tools import student
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "05_exercises.ipynb"
@@ -50,8 +51,9 @@ def test_code_region_becomes_a_stub_at_the_markers_indentation():
 
 
 def test_several_regions_in_one_cell_keep_the_code_between_them():
-    src = ("class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n"
-           "\n    def g(self):\n        ### BEGIN SOLUTION\n        return 2\n        ### END SOLUTION")
+    src = ("class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 1\n"
+           "        ### END SOLUTION\n\n    def g(self):\n        ### BEGIN SOLUTION\n        return 2\n"
+           "        ### END SOLUTION")
     (cell,) = student_cells(notebook(code(src)))
     assert cell.source.count(STUB) == 2 and "def g(self):" in cell.source
     assert "return 1" not in cell.source and "return 2" not in cell.source
@@ -77,7 +79,8 @@ def test_needs_exercise_cells_are_tagged_to_raise_and_other_cells_are_not():
 
 
 def test_written_answer_becomes_a_prompt():
-    md = new_markdown_cell("Question?\n\n<!-- BEGIN ANSWER -->\nThe secret answer.\n\nMore.\n<!-- END ANSWER -->\nAfter.")
+    md = new_markdown_cell("Question?\n\n<!-- BEGIN ANSWER -->\nThe secret answer.\n\nMore.\n"
+                           "<!-- END ANSWER -->\nAfter.")
     (cell,) = student_cells(notebook(md))
     assert cell.source == f"Question?\n\n{student.ANSWER_PROMPT}\nAfter."
 
@@ -95,7 +98,7 @@ def test_outputs_counts_and_run_metadata_are_cleared_and_the_source_is_untouched
     assert nb.cells[0].outputs and nb.cells[0].execution_count == 7  # input not modified
     assert dict(generated.metadata) == {
         "kernelspec": nb.metadata.kernelspec, "language_info": {"name": "python"},
-        "student_edition": {"generated_from": "05_exercises.ipynb", "generator": "helpers.student"}}
+        "student_edition": {"generated_from": "05_exercises.ipynb", "generator": "tools.student"}}
     nbformat.validate(generated)
 
 
@@ -110,20 +113,34 @@ def test_output_is_deterministic_and_ignores_outputs_of_the_source():
 
 
 BAD = [
-    (code("x = 1\n### BEGIN SOLUTION\ny = 2"), "cell 0 ('x = 1'): unbalanced marker: '### BEGIN SOLUTION' on line 2 is never closed"),
-    (code("a = 1\n### END SOLUTION"), "cell 0 ('a = 1'): unbalanced marker: '### END SOLUTION' on line 2 has no"),
+    (code("x = 1\n### BEGIN SOLUTION\ny = 2"),
+     "cell 0 ('x = 1'): unbalanced marker: '### BEGIN SOLUTION' on line 2 is never closed"),
+    (code("a = 1\n### END SOLUTION"),
+     "cell 0 ('a = 1'): unbalanced marker: '### END SOLUTION' on line 2 has no"),
     (code("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n### END SOLUTION"),
-     "cell 0 ('### BEGIN SOLUTION'): nested marker: '### BEGIN SOLUTION' on line 2 inside the region opened on line 1"),
-    (new_markdown_cell("Q\n<!-- BEGIN ANSWER -->\nA"), "cell 0 ('Q'): unbalanced marker: '<!-- BEGIN ANSWER -->'"),
-    (new_markdown_cell("Q\n<!-- BEGIN ANSWER -->\n<!-- BEGIN ANSWER -->\n<!-- END ANSWER -->"), "cell 0 ('Q'): nested marker"),
-    (new_markdown_cell("Q\n### BEGIN SOLUTION\nA\n### END SOLUTION"), "cell 0 ('Q'): line 2: '### BEGIN SOLUTION' is a code-cell marker and cannot be used in a markdown cell"),
-    (code("<!-- BEGIN ANSWER -->\nx\n<!-- END ANSWER -->"), "is a markdown-cell marker and cannot be used in a code cell"),
+     "cell 0 ('### BEGIN SOLUTION'): nested marker: '### BEGIN SOLUTION' on line 2 inside the region "
+     "opened on line 1"),
+    (new_markdown_cell("Q\n<!-- BEGIN ANSWER -->\nA"),
+     "cell 0 ('Q'): unbalanced marker: '<!-- BEGIN ANSWER -->'"),
+    (new_markdown_cell("Q\n<!-- BEGIN ANSWER -->\n<!-- BEGIN ANSWER -->\n<!-- END ANSWER -->"),
+     "cell 0 ('Q'): nested marker"),
+    (new_markdown_cell("Q\n### BEGIN SOLUTION\nA\n### END SOLUTION"),
+     "cell 0 ('Q'): line 2: '### BEGIN SOLUTION' is a code-cell marker and cannot be used in a "
+     "markdown cell"),
+    (code("<!-- BEGIN ANSWER -->\nx\n<!-- END ANSWER -->"),
+     "is a markdown-cell marker and cannot be used in a code cell"),
     (new_raw_cell("### BEGIN SOLUTION\nx\n### END SOLUTION"), "cannot be used in a raw cell"),
-    (code("x = 1\n## END SOLUTION"), "cell 0 ('x = 1'): line 2 looks like a marker but is not exactly one: '## END SOLUTION'"),
+    (new_raw_cell("x\n### BEGIN_SOLUTION"), "cell 0 ('x'): line 2 looks like a marker"),
+    (code("x = 1\n## END SOLUTION"),
+     "cell 0 ('x = 1'): line 2 looks like a marker but is not exactly one: '## END SOLUTION'"),
     (code("### BEGIN SOLUTION (part 1)\nx = 1\n### END SOLUTION"), "looks like a marker"),
-    (code("print(1)", tags=["raises-exception"]), "cell 0 ('print(1)'): the solutions notebook must not carry the 'raises-exception' tag"),
+    (code("### BEGIN SOLUTION\nx = 1\n###  END SOLUTION\ny = 2\n### END SOLUTION"),
+     "cell 0 ('### BEGIN SOLUTION'): line 3 looks like a marker"),
+    (code("print(1)", tags=["raises-exception"]),
+     "cell 0 ('print(1)'): the solutions notebook must not carry the 'raises-exception' tag"),
     (code("print(1)", tags=["exercise-stub"]), "is set by the generator"),
-    (code("if x:\n### BEGIN SOLUTION\n    y = 1\n### END SOLUTION"), "cell 0 ('if x:'): the stubbed cell is not valid Python"),
+    (code("if x:\n### BEGIN SOLUTION\n    y = 1\n### END SOLUTION"),
+     "cell 0 ('if x:'): the stubbed cell is not valid Python"),
 ]
 
 
@@ -142,7 +159,8 @@ def test_the_error_names_the_right_cell_among_several():
 
 
 def test_find_regions_and_summary():
-    cell = code("a = 1\n### BEGIN SOLUTION\nb = 2\n### END SOLUTION\nif a:\n    ### BEGIN SOLUTION\n    ### END SOLUTION")
+    cell = code("a = 1\n### BEGIN SOLUTION\nb = 2\n### END SOLUTION\n"
+                "if a:\n    ### BEGIN SOLUTION\n    ### END SOLUTION")
     assert student.find_regions(cell, 0) == [(1, 3), (5, 6)]
     assert student.find_regions(new_markdown_cell("no markers"), 0) == []
     nb = student.student_edition(notebook(
@@ -176,9 +194,214 @@ def test_command_line_writes_checks_and_refuses(tmp_path):
     dst.write_text(dst.read_text().replace("YOUR CODE HERE", "edited"))
     assert student.main([str(src), str(dst), "--check"]) == 1
     nbformat.write(notebook(code("### BEGIN SOLUTION")), src)
-    result = subprocess.run([sys.executable, "-m", "helpers.student", str(src), str(dst)],
+    result = subprocess.run([sys.executable, "-m", "tools.student", str(src), str(dst)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "cell 0 ('### BEGIN SOLUTION'): unbalanced marker" in result.stderr
+
+
+def run_main(capsys, *argv):
+    status = student.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# --- near misses: a line that looks like a marker must stop the generator ------------------------
+
+NEAR_MISSES = [
+    "### BEGIN_SOLUTION", "### END_SOLUTION", "### BEGIN  SOLUTION", "###  BEGIN SOLUTION",
+    "### BEGIN\u00a0SOLUTION", "###\u00a0END SOLUTION", "\u00a0### BEGIN SOLUTION",
+    "### BEGIN\u200bSOLUTION", "\ufeff### END SOLUTION", "### begin solution", "### End Solution",
+    "## BEGIN SOLUTION", "#### END SOLUTION", "# BEGIN SOLUTION", "BEGIN SOLUTION", "### BEGINSOLUTION",
+    "### END SOLUTION # done", "### BEGIN SOLUTIONS", "### BEGIN SOLUTON", "### BEGN SOLUTION",
+    "### END OF SOLUTION", "# ENDSOLUTOIN",
+]
+ANSWER_NEAR_MISSES = [
+    "<!--BEGIN ANSWER-->", "<!-- BEGIN  ANSWER -->", "<!-- BEGIN_ANSWER -->", "<!-- begin answer -->",
+    "<!- END ANSWER ->", "<!-- END ANSWER --->", "<!--\u00a0END ANSWER -->", "\u00a0<!-- END ANSWER -->",
+    "END ANSWER", "<!-- END ANSWER --> thanks", "<!-- END ANSWR -->", "<!-- BEGIN ANSWERS -->",
+    "<!-- End of answer -->",
+]
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES, ids=ascii)
+def test_a_code_marker_near_miss_is_an_error_naming_cell_and_line(line):
+    cell = code(f"x = 1\n{line}\ny = 2")
+    with pytest.raises(student.MarkerError) as err:
+        student.student_edition(notebook(cell))
+    assert str(err.value).startswith("cell 0 ('x = 1'): line 2 looks like a marker but is not exactly one")
+
+
+@pytest.mark.parametrize("line", ANSWER_NEAR_MISSES, ids=ascii)
+def test_an_answer_marker_near_miss_is_an_error_naming_cell_and_line(line):
+    md = new_markdown_cell(f"Why?\n\n{line}\nSecret.")
+    with pytest.raises(student.MarkerError) as err:
+        student.student_edition(notebook(new_markdown_cell("# Title"), md))
+    assert str(err.value).startswith("cell 1 ('Why?'): line 3 looks like a marker but is not exactly one")
+
+
+def test_the_near_miss_error_names_an_invisible_character():
+    with pytest.raises(student.MarkerError, match=r"U\+00A0 \(NO-BREAK SPACE\)"):
+        student.student_edition(notebook(code("### BEGIN\u00a0SOLUTION\nx = 1\n### END SOLUTION")))
+
+
+def test_near_misses_on_both_markers_do_not_hand_out_the_solution(tmp_path, capsys):
+    """The worst case: both markers mistyped the same way, so they balance each other."""
+    src, dst = tmp_path / "ex.ipynb", tmp_path / "student.ipynb"
+    nbformat.write(notebook(code("### BEGIN_SOLUTION\nanswer = 42\n### END_SOLUTION"),
+                            new_markdown_cell("<!-- BEGIN  ANSWER -->\nSecret.\n<!-- END  ANSWER -->")), src)
+    rc, out, err = run_main(capsys, src, dst)
+    assert rc == 2 and out == "" and not dst.exists()
+    assert err == (f"{src}: cell 0 ('### BEGIN_SOLUTION'): line 1 looks like a marker but is not exactly "
+                   "one: '### BEGIN_SOLUTION'. Markers are '### BEGIN SOLUTION'/'### END SOLUTION' in code "
+                   "and '<!-- BEGIN ANSWER -->'/'<!-- END ANSWER -->' in Markdown, alone on their line.\n")
+
+
+def test_spaces_and_tabs_around_a_marker_are_allowed_as_in_nbgrader():
+    src = "if True:\n\t### BEGIN SOLUTION  \n\tx = 1\n\t### END SOLUTION\t\nprint(2)"
+    (cell,) = student_cells(notebook(code(src)))
+    assert cell.source == f"if True:\n\t# YOUR CODE HERE\n\t{STUB}\nprint(2)"
+    md = new_markdown_cell("Q\n  <!-- BEGIN ANSWER -->  \nA\n<!-- END ANSWER --> ")
+    (cell,) = student_cells(notebook(md))
+    assert cell.source == f"Q\n  {student.ANSWER_PROMPT}"
+
+
+@pytest.mark.parametrize("line", [
+    "# The solution begins below.", "print('### BEGIN SOLUTION')", "`### END SOLUTION` closes it.",
+    "Begin with the solution of exercise 1.", "ENDPOINT_SOLUTION = 3", "## Solution", "### Answers",
+    "end_solution = solve(begin_answer)", "    begin_answer = 1", "`### END SOLUTION`", "# End session",
+    "## Beginner questions", "# Begin the action",
+], ids=ascii)
+def test_lines_that_only_mention_the_words_are_not_markers(line):
+    assert not student.looks_like_marker(line)
+    assert student.find_regions(code(line), 0) == []
+    assert student.find_regions(new_markdown_cell(line), 0) == []
+
+
+def test_looks_like_marker_on_known_lines():
+    assert all(student.looks_like_marker(m) for m in (*NEAR_MISSES, *ANSWER_NEAR_MISSES))
+    assert student.looks_like_marker(student.BEGIN_SOLUTION)  # find_regions accepts exact ones first
+    assert not student.looks_like_marker("x = 1") and not student.looks_like_marker("")
+
+
+# --- attachments and images -------------------------------------------------------------------------
+
+def test_attachments_used_only_by_an_answer_are_dropped_and_the_questions_are_kept():
+    png = {"image/png": "iVBORw0KGgoSECRETPNG"}
+    md = new_markdown_cell("![figure](attachment:question.png)\n<!-- BEGIN ANSWER -->\n"
+                           "![mine](attachment:answer%20sketch.png)\n<!-- END ANSWER -->")
+    md["attachments"] = {"question.png": {"image/png": "iVBORw0KGgoQUESTION"},
+                         "answer sketch.png": png, "pasted-then-unused.png": png}
+    only_answer = new_markdown_cell("<!-- BEGIN ANSWER -->\n![](attachment:a.png)\n<!-- END ANSWER -->")
+    only_answer["attachments"] = {"a.png": png}
+    generated = student.student_edition(notebook(md, only_answer))
+    kept, stripped = generated.cells[1:]
+    assert dict(kept.attachments) == {"question.png": {"image/png": "iVBORw0KGgoQUESTION"}}
+    assert "attachments" not in stripped
+    assert b"SECRETPNG" not in student.render(generated)
+    nbformat.validate(generated)
+
+
+def test_image_outputs_are_cleared():
+    image = new_output("display_data", data={"image/png": "iVBORw0KGgoPLOT", "text/plain": "<Figure>"})
+    result = new_output("execute_result", data={"text/html": "<b>42</b>"}, execution_count=3)
+    generated = student.student_edition(notebook(code("plot()", outputs=[image, result], count=3)))
+    assert generated.cells[1].outputs == []
+    rendered = student.render(generated)
+    assert b"iVBORw0KGgoPLOT" not in rendered and b"<b>42</b>" not in rendered
+
+
+# --- the command line: input and output files -------------------------------------------------------
+
+@pytest.fixture
+def solutions(tmp_path):
+    src = tmp_path / "ex.ipynb"
+    nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")), src)
+    return src
+
+
+@pytest.mark.parametrize("how", ["same path", "dotted path", "symlink", "hard link"])
+def test_refuses_to_write_over_its_input(solutions, capsys, how):
+    before = solutions.read_bytes()
+    dst = solutions
+    if how == "dotted path":
+        (solutions.parent / "sub").mkdir()
+        dst = solutions.parent / "sub" / ".." / solutions.name
+    elif how == "symlink":
+        dst = solutions.parent / "link.ipynb"
+        dst.symlink_to(solutions)
+    elif how == "hard link":
+        dst = solutions.parent / "hard.ipynb"
+        os.link(solutions, dst)
+    for extra in ([], ["--check"]):
+        rc, out, err = run_main(capsys, solutions, dst, *extra)
+        assert rc == 2 and out == "" and err.count("\n") == 1
+        assert "refusing to write the student edition over its input" in err
+    assert solutions.read_bytes() == before
+
+
+def test_is_same_file(tmp_path):
+    a, b = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    a.write_text("{}")
+    assert student.is_same_file(a, a) and student.is_same_file(a, tmp_path / "." / "a.ipynb")
+    assert not student.is_same_file(a, b)       # b does not exist
+    b.write_text("{}")
+    assert not student.is_same_file(a, b)       # same content, different files
+    (tmp_path / "c.ipynb").symlink_to(b)
+    assert student.is_same_file(b, tmp_path / "c.ipynb")
+
+
+NOT_NOTEBOOKS = [
+    ("missing", None, "no such file"),
+    ("directory", "DIR", "is a directory"),
+    ("not JSON", b"print('hello')\n", "is not a notebook: not JSON (Expecting value at line 1, column 1)"),
+    ("not UTF-8", b"\xff\xfe\x00\x01", "is not a notebook: it is not UTF-8 text"),
+    ("JSON list", b"[1, 2]", "the JSON has no integer 'nbformat' field"),
+    ("JSON object", b'{"cells": []}', "the JSON has no integer 'nbformat' field"),
+    ("future nbformat", b'{"nbformat": 9, "nbformat_minor": 0, "cells": [], "metadata": {}}',
+     "is not a notebook nbformat can read (Unsupported nbformat version 9)"),
+    ("invalid notebook", b'{"nbformat": 4, "nbformat_minor": 5, "cells": [{"cell_type": "code", "id": "a",'
+     b' "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}}',
+     "is not a valid notebook: 'source' is a required property (at cells/0)"),
+]
+
+
+@pytest.mark.parametrize("kind, content, message", NOT_NOTEBOOKS, ids=[k for k, _, _ in NOT_NOTEBOOKS])
+def test_input_that_is_not_a_notebook_is_one_clear_line(tmp_path, capsys, kind, content, message):
+    src, dst = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    if content == "DIR":
+        src.mkdir()
+    elif content is not None:
+        src.write_bytes(content)
+    with pytest.raises(student.NotebookInputError, match=re.escape(message)):
+        student.read_notebook(src)
+    rc, out, err = run_main(capsys, src, dst)
+    assert rc == 2 and out == "" and not dst.exists()
+    assert err.startswith(f"{src}: ") and message in err and err.count("\n") == 1
+
+
+def test_a_missing_input_gives_no_traceback_from_the_command_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tools.student", str(tmp_path / "nope.ipynb"),
+                             str(tmp_path / "out.ipynb")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"{tmp_path / 'nope.ipynb'}: no such file; pass the solutions notebook, "
+                             "e.g. notebooks/05_exercises.ipynb.\n")
+
+
+def test_an_unwritable_output_is_one_clear_line(solutions, capsys):
+    dst = solutions.parent / "taken"
+    dst.mkdir()
+    rc, out, err = run_main(capsys, solutions, dst)
+    assert rc == 2 and out == ""
+    assert err.startswith(f"{dst}: cannot write the student edition (Is a directory)")
+    assert err.count("\n") == 1
+
+
+def test_read_notebook_upgrades_an_old_notebook(tmp_path):
+    path = tmp_path / "v3.ipynb"
+    path.write_text('{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": '
+                    '[{"cell_type": "markdown", "metadata": {}, "source": "Hi"}], "metadata": {}}]}')
+    nb = student.read_notebook(path)
+    assert nb.nbformat == 4 and [c.source for c in nb.cells] == ["Hi"]
 
 
 # --- the committed notebooks -------------------------------------------------------------------
@@ -188,7 +411,8 @@ def regions(nb):
     found = []
     for index, cell in enumerate(nb.cells):
         begin, end = {"code": ("### BEGIN SOLUTION", "### END SOLUTION"),
-                      "markdown": ("<!-- BEGIN ANSWER -->", "<!-- END ANSWER -->")}.get(cell.cell_type, (None, None))
+                      "markdown": ("<!-- BEGIN ANSWER -->", "<!-- END ANSWER -->"),
+                      }.get(cell.cell_type, (None, None))
         inside, outside, open_ = [], [], False
         for line in cell.source.splitlines():
             if line.strip() == begin:

@@ -1,54 +1,21 @@
-import dataclasses
 
 import keras
 import numpy as np
 import pytest
 
 from helpers.models import stacked_autoencoder
-from helpers.training import (BOOK, FAST, Recipe, fit_reconstruction, get_recipe,
-                              initialize_for_recipe, reconstruction_dataset, reconstruction_mse,
-                              trained_autoencoder)
-
-
-def test_recipes_are_named_and_described():
-    assert get_recipe("book") is BOOK and get_recipe(FAST) is FAST
-    assert BOOK.batch_size == 32 and BOOK.epochs == 20 and BOOK.learning_rate == 1e-3
-    assert "batch 32" in BOOK.describe()
-    with pytest.raises(ValueError, match="book, fast"):
-        get_recipe("turbo")
-
-
-def test_fast_recipe_starts_an_untied_decoder_output_at_zero(fashion):
-    model = stacked_autoencoder(30)
-    before = [w.copy() for w in model.get_weights()]
-    assert initialize_for_recipe(model, "fast") is model
-    after = model.get_weights()
-    assert not np.any(after[-2]) and np.any(before[-2])          # output kernel now all zero
-    for old, new in zip(before[:-2], after[:-2]):                 # every other weight untouched
-        np.testing.assert_array_equal(old, new)
-    assert not np.any(model.predict(fashion.X_valid[:8], verbose=0))  # starts by predicting 0
-    assert "an untied decoder's output layer starts at zero" in FAST.describe()
-    assert "zero" not in BOOK.describe()
-
-
-def test_book_recipe_and_tied_models_keep_their_initial_weights():
-    untied, tied = stacked_autoencoder(30), stacked_autoencoder(30, tied=True)
-    w_untied, w_tied = untied.get_weights(), tied.get_weights()
-    initialize_for_recipe(untied, "book")
-    initialize_for_recipe(tied, "fast")          # the tied output layer borrows the encoder's kernel
-    for old, new in zip(w_untied + w_tied, untied.get_weights() + tied.get_weights()):
-        np.testing.assert_array_equal(old, new)
-
-
-def test_unknown_output_init_is_refused():
-    with pytest.raises(ValueError, match="output_init"):
-        Recipe("odd", 32, 1, 1e-3, output_init="ones")
-
-
-def test_fast_random_start_is_fast_with_the_books_start():
-    random_start = get_recipe("fast-random-start")
-    assert random_start.output_init == "glorot_uniform" and FAST.output_init == "zeros"
-    assert dataclasses.replace(random_start, name="fast", output_init="zeros") == FAST
+from helpers.recipes import FAST
+from helpers.training import (
+    check_seed,
+    fit_reconstruction,
+    fresh_model,
+    reconstruction_dataset,
+    reconstruction_mse,
+    train_cached,
+    trained_autoencoder,
+    training_spec,
+    verify_autoencoder,
+)
 
 
 @pytest.mark.parametrize("tied, recipe, zero_start", [(False, "fast", True), (False, "book", False),
@@ -66,24 +33,6 @@ def test_trained_autoencoder_trains_from_the_recipes_start(fashion, quick_profil
     monkeypatch.setattr(training, "fit_reconstruction", record_start)
     trained_autoencoder(5, tied=tied, recipe=recipe, data=fashion)
     assert (not np.any(seen["kernel"])) == zero_start
-
-
-def test_the_denoising_autoencoder_trains_from_the_zero_start(fashion, quick_profile, private_cache,
-                                                              monkeypatch):
-    import helpers.exercises as exercises
-
-    seen = {}
-
-    def record_start(model, *args, **kwargs):
-        seen["kernel"] = keras.ops.convert_to_numpy(model.layers[-1].decoder.layers[-2].kernel)
-        return {"loss": [1.0], "val_loss": [1.0], "seconds": [0.0]}
-
-    def add_noise(model, std):
-        return keras.Sequential([keras.Input((28, 28)), keras.layers.GaussianNoise(std), model])
-
-    monkeypatch.setattr(exercises, "fit_reconstruction", record_start)
-    exercises.pretrained_denoising_autoencoder(add_noise, data=fashion)
-    assert not np.any(seen["kernel"])
 
 
 def _batches(dataset):
@@ -134,7 +83,101 @@ def test_warm_cache_retrains_nothing(fashion, quick_profile, private_cache):
     np.testing.assert_allclose(first.model.predict(X, verbose=0), second.model.predict(X, verbose=0), atol=1e-6)
 
 
-def test_bad_coding_size_fails_before_any_training(fashion, private_cache):
-    with pytest.raises(ValueError, match="whole number"):
-        trained_autoencoder(0, data=fashion)
-    assert not list(private_cache.glob("*")) if private_cache.exists() else True
+@pytest.mark.parametrize("arguments, message", [
+    ({"coding_size": 0}, "coding_size must be a whole number"),
+    ({"coding_size": 7.0}, "coding_size must be a whole number"),
+    ({"tied": "no"}, "tied must be True or False"),
+    ({"tied": "False"}, "tied must be True or False"),
+    ({"tied": None}, "tied must be True or False"),
+    ({"seed": -1}, "seed must be a whole number"),
+])
+def test_bad_arguments_fail_before_any_model_is_built_or_trained(fashion, quick_profile, private_cache,
+                                                                  monkeypatch, arguments, message):
+    import helpers.training as training
+
+    calls = []
+    monkeypatch.setattr(training, "stacked_autoencoder", lambda *a, **k: calls.append("build"))
+    monkeypatch.setattr(training, "fit_reconstruction", lambda *a, **k: calls.append("fit"))
+    monkeypatch.setattr(training, "load_or_train_model", lambda *a, **k: calls.append("cache"))
+    with pytest.raises(ValueError, match=message):
+        trained_autoencoder(data=fashion, **{"coding_size": 5, **arguments})
+    assert calls == []
+    assert not private_cache.exists() or not any(private_cache.iterdir())
+
+
+def test_numpy_arguments_name_the_same_entry_as_python_ones(fashion, quick_profile, monkeypatch):
+    import helpers.training as training
+
+    specs = []
+    monkeypatch.setattr(training, "load_or_train_model", lambda spec, *a, **k: specs.append(spec))
+    trained_autoencoder(np.int64(7), tied=np.bool_(True), seed=np.int32(3), data=fashion)
+    trained_autoencoder(7, tied=True, seed=3, data=fashion)
+    assert specs[0] == specs[1]
+    assert specs[0]["architecture"] == {"coding_size": 7, "hidden_units": 100, "tied": True,
+                                        "activation": "relu"}
+    assert specs[0]["profile"]["name"] == "quick" and specs[0]["profile"]["train_size"] == 5_000
+
+
+def test_check_seed_accepts_whole_numbers_only():
+    assert check_seed(np.int64(4)) == 4 and type(check_seed(np.int64(4))) is int
+    for bad in (1.5, "1", True, -3):
+        with pytest.raises(ValueError, match="seed"):
+            check_seed(bad)
+
+
+def test_training_spec_names_the_whole_profile_and_the_data(fashion):
+    from helpers.profile import PROFILES
+
+    spec = training_spec("demo", recipe="book", seed=np.int64(2), profile=PROFILES["quick"],
+                         data=fashion, width=3)
+    assert spec["kind"] == "demo" and spec["width"] == 3 and spec["seed"] == 2
+    assert spec["recipe"]["batch_size"] == 32 and spec["recipe"]["name"] == "book"
+    assert spec["profile"] == {"name": "quick", "train_size": 5_000, "valid_size": 1_000,
+                               "max_epochs": 2, "seeds": (0,)}
+    assert spec["data"] == fashion.checksum
+
+
+def test_fresh_model_is_seeded_and_started_by_the_recipe():
+    first = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1)
+    again = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1)
+    other = fresh_model(lambda: stacked_autoencoder(5), "book", seed=2)
+    for a, b in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.any(first.get_weights()[-2]) and np.any(other.get_weights()[-2])
+    kept = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1, initialize=False)
+    assert np.any(kept.get_weights()[-2])
+
+
+def test_verify_autoencoder_names_what_differs():
+    verify = verify_autoencoder((28, 28), (100, 5), tied=False)
+    model = stacked_autoencoder(5)
+    verify(model, {"valid_mse": 0.02})
+    with pytest.raises(ValueError, match="tied is True, expected False"):
+        verify(stacked_autoencoder(5, tied=True), {"valid_mse": 0.02})
+    with pytest.raises(ValueError, match=r"hidden units is \(100, 30\), expected \(100, 5\)"):
+        verify(stacked_autoencoder(30), {"valid_mse": 0.02})
+    for info in ({}, {"valid_mse": float("nan")}, {"valid_mse": "0.1"}):
+        with pytest.raises(ValueError, match="valid_mse"):
+            verify(model, info)
+
+
+def test_train_cached_runs_every_step_once_on_a_miss(fashion, quick_profile, private_cache):
+    from helpers.profile import PROFILES
+
+    seen = {}
+    spec = training_spec("tiny", recipe="fast", seed=0, profile=PROFILES["quick"], data=fashion)
+    X = fashion.X_train[:256]
+    V = fashion.X_valid[:64]
+
+    def build():
+        seen["built"] = seen.get("built", 0) + 1
+        return stacked_autoencoder(4)
+
+    first = train_cached(spec, build, recipe="fast", seed=0, data=fashion, profile=PROFILES["quick"],
+                         epochs=1, arrays=lambda: (X, V),
+                         valid_mse=lambda model: 0.5,
+                         extras=lambda model, history: {"epochs_seen": len(history["val_loss"])})
+    assert seen["built"] == 1 and not first.from_cache
+    assert first.info["valid_mse"] == 0.5 and first.info["epochs_seen"] == 1
+    second = train_cached(spec, build, recipe="fast", seed=0, data=fashion, profile=PROFILES["quick"])
+    assert second.from_cache and seen["built"] == 1 and second.info["valid_mse"] == 0.5

@@ -1,97 +1,77 @@
-"""The coding-size explorer and its helpers, driven by setting widget values.
+"""The parts every explorer shares (helpers.widgets), driven through a tiny demo explorer."""
 
-Real (quick-profile) models are trained once per module into a private cache.
-"""
-
-import io
-import math
 from types import SimpleNamespace
 
-import matplotlib
+import ipywidgets
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.image as mpimg  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import widgets as w  # noqa: E402
-from helpers.models import same_weights  # noqa: E402
-
-CONTRACT = ("ae-explorer", "ae-explorer-slider", "ae-explorer-image", "ae-explorer-readout",
-            "ae-explorer-progress", "ae-explorer-message")
+from helpers import widgets as w
 
 
-@pytest.fixture(scope="module")
-def explorer_env(tmp_path_factory):
-    """Module-wide version of the quick_profile + private_cache fixtures."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AE_PROFILE", "quick")
-        mp.setenv("AE_CACHE_DIR", str(tmp_path_factory.mktemp("explorer-cache")))
-        yield
+class SquareExplorer(w.Explorer):
+    """The smallest explorer: a slider over 1..3; the "picture" of n is the byte n * n.
+
+    ``fail`` maps a value to how many times drawing it fails (with OSError) before it works.
+    """
+
+    def __init__(self, fail=None):
+        super().__init__("ae-demo", "nothing yet", "100px", "200px")
+        self.fail = dict(fail or {})
+        self.slider = ipywidgets.SelectionSlider(options=(1, 2, 3), value=1)
+        self.assemble("ae-demo-root", [self.slider])
+        self.follow(self.slider)
+
+    def selection(self):
+        return self.slider.value
+
+    def drawing(self, key):
+        if self.fail.get(key):
+            self.fail[key] -= 1
+            raise OSError(f"cannot square {key}")
+        return w.Drawing((bytes([key * key]),), self.readout_text(key, key * key))
+
+    def describe(self, key):
+        return f"number {key}"
+
+    def readout_text(self, key, value):
+        return f"{key} squared: {value}"
 
 
-@pytest.fixture(scope="module")
-def warm(explorer_env, fashion):
-    """An explorer over sizes 2 and 5 (untied) after warm-up, plus what its progress bar said."""
-    explorer = w.CodingSizeExplorer(sizes=(2, 5), data=fashion, images=fashion.X_test[:4])
-    said = []
-    explorer.progress.observe(lambda change: said.append(change["new"]), names="description")
-    report = explorer.warm_up(show_progress=False)
-    return explorer, report, said
+# --- argument checks ---------------------------------------------------------------------------
+
+def positive(value):
+    if value <= 0:
+        raise ValueError(f"must be positive; got {value}.")
 
 
-def counting(loader):
-    calls = []
-
-    def wrapped(size, tied, on_epoch):
-        calls.append((size, tied))
-        return loader(size, tied, on_epoch)
-
-    wrapped.calls = calls
-    return wrapped
+def test_check_choices_accepts_increasing_allowed_values():
+    assert w.check_choices("sizes", [1, 4, 9], positive, "(1, 2)") == (1, 4, 9)
+    assert w.check_choices("sizes", range(1, 3), positive, "(1, 2)") == (1, 2)
 
 
-def fake_loader(model, mse=0.02, epochs=3, error=None):
-    """Stands in for the cached trainer: reports epochs, then returns ``model`` or raises."""
-    def load(size, tied, on_epoch):
-        for epoch in range(1, epochs + 1):
-            on_epoch(epoch, epochs, {"val_loss": 0.1 / epoch})
-        if error is not None:
-            raise error
-        return SimpleNamespace(model=model, info={"valid_mse": mse}, from_cache=False)
-
-    return load
-
-
-def with_class(widget, css):
-    """All widgets under ``widget`` (inclusive) that carry the CSS class ``css``."""
-    found = [widget] if css in getattr(widget, "_dom_classes", ()) else []
-    for child in getattr(widget, "children", ()):
-        found += with_class(child, css)
-    return found
+@pytest.mark.parametrize("values, message", [
+    (None, "sizes must be a sequence of values such as sizes=(1, 2); got None."),
+    (7, "sizes must be a sequence of values such as sizes=(1, 2); got 7 (int)."),
+    ("12", "sizes must be a sequence of values such as sizes=(1, 2); got '12'."),
+    ((), "sizes needs at least one value, e.g. sizes=(1, 2)."),
+    ((1, -3), "sizes holds -3, which is not allowed: must be positive; got -3."),
+    ((1, 2, 2), "sizes lists 2 twice; give each value once, e.g. sizes=(1, 2)."),
+    ((5, 1, 5), "sizes must be in increasing order (the slider runs from left to right); "
+                "got (5, 1, 5). Use sizes=(1, 5)."),
+])
+def test_check_choices_names_the_argument_and_what_is_allowed(values, message):
+    with pytest.raises(ValueError) as caught:
+        w.check_choices("sizes", values, positive, "(1, 2)")
+    assert str(caught.value) == message
 
 
-def png_shape(png):
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return mpimg.imread(io.BytesIO(png)).shape
+def test_check_initial():
+    assert w.check_initial("start", 4, (1, 4), "values") == 4
+    with pytest.raises(ValueError, match=r"^start must be one of the values \(1, 4\); got 3\.$"):
+        w.check_initial("start", 3, (1, 4), "values")
 
 
-# --- pure functions ---------------------------------------------------------------------------
-
-def test_readout_text():
-    assert w.explorer_readout(30, False, 0.0132178) == "Coding size 30 (untied): validation MSE 0.01322"
-    assert w.explorer_readout(5, True, 0.04) == "Coding size 5 (tied): validation MSE 0.04000"
-    for missing in (None, math.nan):
-        assert w.explorer_readout(5, True, missing) == "Coding size 5 (tied): no validation MSE available"
-
-
-def test_failure_message_is_short_escaped_html():
-    text = w.explorer_failure_message(5, True, ValueError("<bad> & worse"))
-    assert "Cannot show coding size 5 (tied)" in text
-    assert "ValueError: &lt;bad&gt; &amp; worse" in text
-    assert "Traceback" not in text and "<bad>" not in text
-
+# --- widgets and messages ----------------------------------------------------------------------
 
 def test_status_widgets_carry_the_prefixed_css_classes():
     readout, progress, message, image = w.status_widgets("ae-x", "<b>hi</b>", "300px", "500px")
@@ -99,197 +79,136 @@ def test_status_widgets_carry_the_prefixed_css_classes():
     assert (progress.value, progress.description, progress.layout.width) == (0, "idle", "300px")
     assert image.format == "png" and image.layout.max_width == "500px"
     for part, widget in zip(("readout", "progress", "message", "image"),
-                            (readout, progress, message, image)):
+                            (readout, progress, message, image), strict=True):
         assert widget._dom_classes == (f"ae-x-{part}",)
 
 
-def test_checked_mse_refuses_missing_or_diverged_models():
-    assert w.checked_mse({"valid_mse": 0.25}) == 0.25
-    with pytest.raises(w.ModelFailedError, match="no validation MSE"):
-        w.checked_mse({"loss": [1.0]})
-    with pytest.raises(w.ModelFailedError, match="did not converge"):
-        w.checked_mse({"valid_mse": float("nan")})
+def test_failure_message_is_short_escaped_html():
+    text = w.failure_message("size <5>", ValueError("<bad> & worse"))
+    assert text == "<b>Cannot show size &lt;5&gt;.</b> ValueError: &lt;bad&gt; &amp; worse"
+    assert w.failure_message("it", OSError()) == "<b>Cannot show it.</b> OSError"
 
 
-def test_explorer_recipe_is_the_fast_recipe_shortened():
-    from helpers.training import FAST
+# --- the explorer base -------------------------------------------------------------------------
 
-    r = w.EXPLORER_RECIPE
-    assert (r.batch_size, r.learning_rate, r.schedule) == (FAST.batch_size, FAST.learning_rate, FAST.schedule)
-    assert r.epochs < FAST.epochs and r.name != FAST.name  # a different cache entry, never confused
-    assert w.DEFAULT_SIZES == (2, 5, 10, 20, 30, 50, 100)
+def test_assemble_puts_controls_above_the_status_area():
+    explorer = SquareExplorer()
+    root = explorer.widget
+    assert root._dom_classes == ("ae-demo-root",)
+    assert list(root.children) == [explorer.slider, explorer.readout, explorer.progress,
+                                   explorer.message, explorer.image]
+    assert explorer.pictures == (explorer.image,) and explorer.drawn is None
 
 
-def test_png_helpers_render_images(warm):
-    explorer, _, _ = warm
-    model = explorer.models[(2, False)].model
-    recon = w.reconstruct(model, explorer.images)
-    np.testing.assert_allclose(recon, model.predict(explorer.images, verbose=0), atol=1e-5)
-    assert recon.shape == explorer.images.shape
-    height, width, _ = png_shape(w.reconstruction_png(explorer.images, recon, title="x"))
-    assert width > height > 0
-    assert png_shape(w.mse_curve_png({"untied": ([2, 5], [0.05, 0.04])}, ("untied", 5, 0.04)))[0] > 0
+def test_moving_a_followed_control_redraws():
+    explorer = SquareExplorer()
+    explorer.slider.value = 3
+    assert explorer.image.value == bytes([9]) and explorer.readout.value == "3 squared: 9"
+    assert explorer.drawn == 3 and explorer.message.value == ""
+    assert explorer.image.layout.visibility == "visible"
 
+
+def test_a_failed_selection_hides_the_picture_and_is_retried():
+    explorer = SquareExplorer(fail={2: 1})
+    assert explorer.show() is True
+    explorer.slider.value = 2                          # fails once
+    assert explorer.message.value == "<b>Cannot show number 2.</b> OSError: cannot square 2"
+    assert explorer.readout.value == "2 squared: None" and explorer.drawn is None
+    assert explorer.image.layout.visibility == "hidden"
+    assert explorer.show() is True, "asking again retries instead of repeating the failure"
+    assert explorer.image.value == bytes([4]) and explorer.message.value == ""
+    assert explorer.image.layout.visibility == "visible"
+
+
+def test_moving_away_and_back_retries():
+    explorer = SquareExplorer(fail={2: 1})
+    explorer.slider.value = 2
+    assert explorer.drawn is None
+    explorer.slider.value = 1
+    explorer.slider.value = 2
+    assert explorer.drawn == 2 and explorer.readout.value == "2 squared: 4"
+
+
+def test_a_failed_request_from_outside_the_controls_keeps_the_picture():
+    explorer = SquareExplorer(fail={3: 1})
+    explorer.show()
+    assert explorer.show_key(3) is False               # e.g. a typed value
+    assert "cannot square 3" in explorer.message.value
+    assert explorer.image.value == bytes([1]) and explorer.readout.value == "1 squared: 1"
+    assert explorer.drawn == 1 and explorer.image.layout.visibility == "visible"
+
+
+def test_show_failure_on_its_own():
+    explorer = SquareExplorer()
+    explorer.show_failure(1, ValueError("broken"))      # nothing drawn yet: say so in the readout
+    assert explorer.readout.value == "1 squared: None" and explorer.drawn is None
+    assert explorer.message.value == "<b>Cannot show number 1.</b> ValueError: broken"
+    assert explorer.image.layout.visibility == "hidden"
+
+
+def test_busy_moves_the_progress_bar_to_done_or_failed():
+    explorer = SquareExplorer()
+    with explorer.busy("loading", "ready"):
+        assert (explorer.progress.bar_style, explorer.progress.description) == ("info", "loading")
+        explorer.step(1, 4, "epoch")
+    assert (explorer.progress.bar_style, explorer.progress.description) == ("success", "ready")
+    assert explorer.progress.value == explorer.progress.max == 4
+    with pytest.raises(OSError, match="no disk"), explorer.busy("training", "trained"):
+        raise OSError("no disk")
+    assert (explorer.progress.bar_style, explorer.progress.description) == ("danger", "failed")
+
+
+def test_step_reports_done_of_total():
+    explorer = SquareExplorer()
+    explorer.step(3, 10, "step")
+    assert (explorer.progress.value, explorer.progress.max) == (3, 10)
+    assert explorer.progress.description == "step 3/10"
+    explorer.step(0, 0, "epoch")   # an unknown total still gives a valid bar
+    assert (explorer.progress.value, explorer.progress.max) == (0, 1)
+
+
+def test_displaying_draws_once(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    explorer = SquareExplorer()
+    explorer._ipython_display_()
+    assert shown == [explorer.widget] and explorer.drawn == 1
+    explorer.slider.value = 2
+    explorer._ipython_display_()
+    assert explorer.drawn == 2, "displaying again keeps what is drawn"
+
+
+def test_the_base_says_what_a_subclass_must_define():
+    bare = w.Explorer("ae-bare", "", "1px", "1px")
+    for call in (bare.selection, lambda: bare.drawing(1), lambda: bare.describe(1),
+                 lambda: bare.readout_text(1, None)):
+        with pytest.raises(NotImplementedError):
+            call()
+
+
+# --- progress while training -------------------------------------------------------------------
 
 def test_epoch_progress_reports_epochs_and_outcome():
     progress = w.EpochProgress("demo", show=False)
     progress(1, 4, {"val_loss": 0.5})
     assert (progress.bar.value, progress.bar.max) == (1, 4)
-    assert "epoch 1/4" in progress.label.value and "0.50000" in progress.label.value
+    assert progress.label.value == "demo: epoch 1/4, validation MSE 0.50000"
+    progress(2, 4)
+    assert progress.label.value == "demo: epoch 2/4"
     cached = progress.finish(SimpleNamespace(from_cache=True, info={"valid_mse": 0.01}))
     assert cached == "demo: loaded from the cache, validation MSE 0.01000"
-    assert progress.bar.value == progress.bar.max
+    assert progress.bar.value == progress.bar.max and progress.bar.bar_style == "success"
     trained = progress.finish(SimpleNamespace(from_cache=False, info={"valid_mse": 0.01}))
     assert trained.startswith("demo: trained in ") and trained.endswith("validation MSE 0.01000")
+    assert progress.finish(SimpleNamespace(from_cache=True, info={})) == "demo: loaded from the cache"
 
 
-# --- the explorer with real cached models ------------------------------------------------------
-
-def test_warm_up_trains_missing_models_with_progress(warm):
-    explorer, report, said = warm
-    assert report["ready"] == [(2, False), (5, False)]
-    assert (report["trained"], report["from_cache"], report["failed"]) == (2, 0, {})
-    assert "epoch 1/2" in said and "epoch 2/2" in said and said[-1] == "ready"
-    assert report["summary"].startswith("2/2 models ready")
-    assert explorer.drawn == (2, False)
-    mse = explorer.models[(2, False)].info["valid_mse"]
-    assert explorer.readout.value == w.explorer_readout(2, False, mse)
-
-
-def test_a_second_explorer_loads_the_same_models_from_the_disk_cache(warm, fashion):
-    first, _, _ = warm
-    second = w.CodingSizeExplorer(sizes=(2, 5), data=fashion, images=fashion.X_test[:4])
-    report = second.warm_up(show_progress=False)
-    assert (report["trained"], report["from_cache"]) == (0, 2)
-    for key in report["ready"]:
-        assert same_weights(first.models[key].model, second.models[key].model)
-
-
-def test_slider_move_redraws_from_memory(warm, monkeypatch):
-    explorer, _, _ = warm
-    explorer.loader = counting(explorer.loader)
-    rendered = []
-    monkeypatch.setattr(w, "reconstruction_png", lambda *a, **k: rendered.append(a) or b"")
-    explorer.slider.value = 2
-    image_2 = explorer.image.value
-    explorer.slider.value = 5
-    cached = explorer.models[(5, False)]
-    mse = cached.info["valid_mse"]
-    assert explorer.readout.value == w.explorer_readout(5, False, mse)
-    assert explorer.image.value != image_2
-    monkeypatch.undo()
-    expected = w.reconstruction_png(explorer.images, w.reconstruct(cached.model, explorer.images),
-                                    title="coding size 5 (untied)")
-    assert explorer.image.value == expected
-    assert explorer.curve.value == w.mse_curve_png(explorer.curves(), ("untied", 5, mse))
-    assert explorer.loader.calls == [] and rendered == []  # warm-up pre-rendered everything
-    assert explorer.message.value == "" and explorer.image.layout.visibility == "visible"
-
-
-def test_mse_curve_comes_from_the_cached_validation_mse(warm):
-    explorer, _, _ = warm
-    sizes, mses = explorer.mse_curve(False)
-    assert sizes == [2, 5]
-    assert mses == [explorer.models[(s, False)].info["valid_mse"] for s in sizes]
-    assert explorer.curves() == {"untied": (sizes, mses)}
-    assert explorer.mse_curve(True) == ([], [])
-
-
-def test_dom_contract(warm, fashion):
-    explorer, _, _ = warm
-    root = explorer.widget
-    for css in CONTRACT:
-        assert len(with_class(root, css)) == 1, css
-    assert with_class(root, "ae-explorer-tied") == []  # notebook 01: no toggle
-    assert with_class(root, "ae-explorer-slider")[0].options == (2, 5)
-    assert with_class(root, "ae-explorer-image")[0].format == "png"
-    assert with_class(root, "ae-explorer-readout")[0].value == explorer.readout.value
-    toggled = w.CodingSizeExplorer(sizes=(2,), show_tied_toggle=True, images=fashion.X_test[:2],
-                                   data=fashion)
-    toggle = with_class(toggled.widget, "ae-explorer-tied")
-    assert len(toggle) == 1 and toggle[0].options == ("untied", "tied")
-
-
-def test_tied_toggle_switches_to_a_tied_model(explorer_env, fashion):
-    explorer = w.CodingSizeExplorer(sizes=(2,), show_tied_toggle=True, data=fashion,
-                                    images=fashion.X_test[:3])
-    assert explorer.show() and explorer.drawn == (2, False)
-    explorer.tied_toggle.value = "tied"
-    cached = explorer.models[(2, True)]
-    assert cached.model.tied and not explorer.models[(2, False)].model.tied
-    assert explorer.readout.value == w.explorer_readout(2, True, cached.info["valid_mse"])
-    assert set(explorer.curves()) == {"untied", "tied"}
-    assert explorer.drawn == (2, True)
-
-
-def test_a_missing_model_trains_with_the_progress_bar_moving(warm, fashion):
-    model = warm[0].models[(2, False)].model
-    explorer = w.CodingSizeExplorer(sizes=(2, 7), data=fashion, images=fashion.X_test[:2],
-                                    loader=fake_loader(model, mse=0.02, epochs=3))
-    values = []
-    explorer.progress.observe(lambda change: values.append(change["new"]), names="value")
-    explorer.slider.value = 7
-    assert values[:3] == [1, 2, 3]
-    assert explorer.progress.description == "ready" and explorer.progress.bar_style == "success"
-    assert explorer.readout.value == w.explorer_readout(7, False, 0.02)
-
-
-def test_training_failure_shows_a_message_not_a_traceback(warm, fashion):
-    model = warm[0].models[(2, False)].model
-    broken = fake_loader(model, error=RuntimeError("disk full"))
-    explorer = w.CodingSizeExplorer(sizes=(2, 5), data=fashion, images=fashion.X_test[:2],
-                                    loader=lambda s, t, e: (broken if s == 5 else fake_loader(model))(s, t, e))
-    assert explorer.show() is True
-    explorer.slider.value = 5  # must not raise
-    assert "RuntimeError: disk full" in explorer.message.value
-    assert "Cannot show coding size 5 (untied)" in explorer.message.value
-    assert explorer.readout.value == w.explorer_readout(5, False, None)
-    assert explorer.image.layout.visibility == "hidden"
-    assert explorer.progress.description == "failed"
-    explorer.slider.value = 2  # a working size clears the message
-    assert explorer.message.value == "" and explorer.image.layout.visibility == "visible"
-
-
-def test_a_size_the_cache_cannot_build_is_explained_without_training(warm, fashion):
-    loader = counting(fake_loader(warm[0].models[(2, False)].model))
-    explorer = w.CodingSizeExplorer(sizes=(2, 1000), data=fashion, images=fashion.X_test[:2],
-                                    loader=loader)
-    explorer.slider.value = 1000
-    assert "coding_size must be a whole number from 1 to 784; got 1000" in explorer.message.value
-    assert loader.calls == []
-
-
-def test_a_diverged_model_is_reported(warm, fashion):
-    explorer = w.CodingSizeExplorer(sizes=(3,), data=fashion, images=fashion.X_test[:2],
-                                    loader=fake_loader(warm[0].models[(2, False)].model, mse=float("nan")))
-    assert explorer.show() is False
-    assert "did not converge" in explorer.message.value
-    assert (3, False) not in explorer.models
-
-
-def test_warm_up_reports_failures_and_keeps_the_rest(warm, fashion):
-    model = warm[0].models[(2, False)].model
-    explorer = w.CodingSizeExplorer(
-        sizes=(2, 5), data=fashion, images=fashion.X_test[:2],
-        loader=lambda s, t, e: fake_loader(model, error=OSError("no space") if s == 5 else None)(s, t, e))
-    report = explorer.warm_up(show_progress=False)
-    assert report["ready"] == [(2, False)] and list(report["failed"]) == [(5, False)]
-    assert "1 failed" in report["summary"]
-    assert "OSError: no space" in explorer.message.value
-    assert explorer.drawn == (2, False)
-
-
-def test_displaying_an_explorer_draws_it(warm, fashion, monkeypatch):
+def test_epoch_progress_displays_itself(monkeypatch):
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
-    explorer = w.CodingSizeExplorer(sizes=(4,), data=fashion, images=fashion.X_test[:2],
-                                    loader=fake_loader(warm[0].models[(2, False)].model))
-    explorer._ipython_display_()
-    assert shown == [explorer.widget] and explorer.drawn == (4, False)
-
-
-def test_an_explorer_needs_sizes():
-    with pytest.raises(ValueError, match="at least one coding size"):
-        w.CodingSizeExplorer(sizes=(), images=np.zeros((1, 28, 28)))
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    progress = w.EpochProgress("demo")
+    assert shown == [progress.widget] and progress.widget._dom_classes == ("ae-epoch-progress",)

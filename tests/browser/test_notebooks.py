@@ -2,7 +2,7 @@
 
 Per notebook (quick profile, model cache warmed by one headless run of the notebook):
 open it, run all cells, wait for an idle kernel with no error output, find the explorer
-by its CSS classes (the DOM contract in helpers/widgets.py), change it with real input
+by its CSS classes (the DOM contracts in helpers/coding_explorer.py and helpers/budget_explorer.py), change it with real input
 (arrow keys on the slider, a click on the tied/untied toggle, a click on the method
 dropdown then an arrow key and Enter), and after each change check that the picture's
 PNG bytes changed and that the readout says what ``helpers`` computes for the new
@@ -57,7 +57,7 @@ def _write_timings():
 
 
 def warm_cache(notebook: str, tmp_path: Path) -> float:
-    """Run the notebook once headless (``helpers.execute --no-write``) on a temp copy, in
+    """Run the notebook once headless (``tools.execute --no-write``) on a temp copy, in
     this session's quick profile and private cache, so every model it needs is on disk.
     Returns seconds; fails with the tail of the run's output if a cell fails."""
     src = NOTEBOOKS / notebook
@@ -65,8 +65,8 @@ def warm_cache(notebook: str, tmp_path: Path) -> float:
         pytest.fail(f"notebooks/{notebook} does not exist", pytrace=False)
     copy = H.copy_notebook_tree(NOTEBOOKS, tmp_path / "warm" / "notebooks")
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "helpers.execute", "--no-write", str(copy / notebook)],
-                         capture_output=True, text=True, timeout=3600)
+    run = subprocess.run([sys.executable, "-m", "tools.execute", "--no-write", str(copy / notebook)],
+                         capture_output=True, text=True, timeout=3600, cwd=NOTEBOOKS.parent)
     if run.returncode != 0:
         pytest.fail(f"warming the cache: {notebook} failed headless:\n{(run.stdout + run.stderr)[-3000:]}",
                     pytrace=False)
@@ -151,8 +151,8 @@ def screenshot(page, selectors, directory: Path, name: str, margin: int = 8) -> 
 
 def coding_readout(coding_size: int, tied: bool) -> str:
     """The readout helpers compute for (coding size, tied), from the shared cache."""
+    from helpers.coding_explorer import EXPLORER_RECIPE, explorer_readout
     from helpers.training import trained_autoencoder
-    from helpers.widgets import EXPLORER_RECIPE, explorer_readout
 
     cached = trained_autoencoder(coding_size, tied=tied, recipe=EXPLORER_RECIPE, seed=42)
     if not cached.from_cache:
@@ -169,7 +169,7 @@ def coding_readout(coding_size: int, tied: bool) -> str:
 ], ids=["01", "02"])
 def test_coding_size_explorer(lab, helpers_env, screenshots_dir, tmp_path, notebook, shot,
                               with_toggle):
-    from helpers.widgets import DEFAULT_SIZES
+    from helpers.coding_explorer import DEFAULT_SIZES
 
     record = open_and_run(lab, notebook, tmp_path)
     page, sel = lab.page, CODING_EXPLORER
@@ -209,10 +209,11 @@ def test_coding_size_explorer(lab, helpers_env, screenshots_dir, tmp_path, noteb
 
 
 def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
-    """Notebook 04. Written against the DOM contract and helpers.widgets.BudgetExplorer
+    """Notebook 04. Written against the DOM contract and helpers.budget_explorer.BudgetExplorer
     before the notebook existed; the study is rebuilt here with LabelBudgetStudy's defaults."""
-    from helpers.pretraining import METHOD_LABELS, METHODS, LabelBudgetStudy
-    from helpers.widgets import budget_readout
+    from helpers.budget_explorer import budget_readout
+    from helpers.budget_study import LabelBudgetStudy
+    from helpers.study_methods import METHOD_LABELS, METHODS
 
     notebook = "04_encoder_reuse.ipynb"
     record = open_and_run(lab, notebook, tmp_path)

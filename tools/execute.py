@@ -1,10 +1,15 @@
-"""Re-execute notebooks in place, top to bottom, in a fresh kernel (``make notebooks``).
+"""Re-execute notebooks in place, top to bottom, each in a fresh kernel (``make notebooks``).
 
-    python -m helpers.execute notebooks/01_stacked_autoencoder.ipynb [...]
+It is a thin wrapper around nbclient's ``NotebookClient`` rather than ``jupyter execute --inplace``
+because it drops the session-specific widget state from the saved notebook and prints each
+notebook's wall time.
+
+    python -m tools.execute notebooks/01_stacked_autoencoder.ipynb [...]
+    python -m tools.execute --no-write notebooks/03_layerwise.ipynb   # run only
 
 Each notebook runs with its own folder as the working directory, in the profile given
 by ``AE_PROFILE`` (``make notebooks`` uses ``full``). The stored outputs and execution
-counts are what nbval later compares against. Prints the wall time of each notebook.
+counts are what nbval later compares against.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 
 def execute_notebook(path: Path, timeout: int = 1800, write: bool = True) -> float:
     """Run ``path`` in a fresh kernel; write outputs back if ``write``. Returns seconds."""
+    path = Path(path)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -40,9 +46,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-write", action="store_true", help="run only; keep the files")
     args = parser.parse_args(argv)
     for path in args.notebooks:
+        if not path.is_file():
+            print(f"{path}: no such notebook file; pass paths to .ipynb files.", file=sys.stderr)
+            return 2
         try:
             seconds = execute_notebook(path, args.timeout, write=not args.no_write)
-        except CellExecutionError as err:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             print(f"FAILED {path}: {str(err)[-2000:]}", file=sys.stderr)
             return 1
         print(f"{path}: {seconds:.1f} s", flush=True)

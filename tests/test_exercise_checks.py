@@ -1,0 +1,87 @@
+"""helpers.exercise_checks: the checks pass right learner code and fail (clearly) on wrong code."""
+
+import exercise_solutions as solutions
+import numpy as np
+import pytest
+
+from helpers import exercise_checks as checks
+
+
+def test_require():
+    assert checks.require(3, "x", "exercise 9") == 3
+    assert checks.require(0, "x", "exercise 9") == 0  # only None means "not done yet"
+    with pytest.raises(NotImplementedError, match=r"`dae` is not set yet: finish exercise 2\.1 first"):
+        checks.require(None, "dae", "exercise 2.1")
+
+
+def test_passed_prints_one_pass_line(capsys):
+    checks.passed("shape (4, 7)")
+    assert capsys.readouterr().out == "PASS  shape (4, 7)\n"
+
+
+def test_fail_raises_assertion_error_with_the_message():
+    with pytest.raises(AssertionError, match=r"^Expected \(4, 7\)\.$"):
+        checks.fail("Expected (4, 7).")
+
+
+def test_sample_images_are_the_first_validation_images(fashion):
+    images = checks.sample_images(5)
+    assert images.shape == (5, 28, 28)
+    np.testing.assert_array_equal(images, fashion.X_valid[:5])
+
+
+# --- Hands-on 2 ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrapper", [solutions.gaussian_wrapper, solutions.dropout_wrapper])
+def test_check_input_noise_passes_valid_corruptions(wrapper, capsys):
+    checks.check_input_noise(wrapper, 0.2)
+    assert capsys.readouterr().out.count("PASS") == 4
+
+
+@pytest.mark.parametrize("wrapper, message", [
+    (solutions.always_noisy, "At inference"),
+    (solutions.no_noise, "In training"),
+    (solutions.cloned_model, "At inference|own variables"),
+])
+def test_check_input_noise_catches_mistakes(wrapper, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.check_input_noise(wrapper, 0.2)
+
+
+def test_check_top_activating(capsys):
+    checks.check_top_activating(solutions.top_right)
+    assert capsys.readouterr().out.count("PASS") == 3
+    with pytest.raises(AssertionError, match="strongest first"):
+        checks.check_top_activating(lambda c, k: np.argsort(c, axis=0)[:k].T)
+    with pytest.raises(AssertionError, match="shape"):
+        checks.check_top_activating(lambda c, k: np.argsort(-c, axis=0)[:k])
+
+
+def test_check_classifier_factory(capsys):
+    checks.check_classifier_factory(solutions.good_classifier)
+    assert capsys.readouterr().out.count("PASS") == 3
+    for factory, message in ((solutions.clone_only, "does not start from the encoder's weights"),
+                             (solutions.shares_encoder, "shares variables"),
+                             (solutions.unnamed_body, "named 'encoder'")):
+        with pytest.raises(AssertionError, match=message):
+            checks.check_classifier_factory(factory)
+
+
+# --- Hands-on 3 ---------------------------------------------------------------------------------
+
+def test_check_principal_angles(capsys):
+    checks.check_principal_angles(solutions.angles_right)
+    assert capsys.readouterr().out.count("PASS") == 3
+    with pytest.raises(AssertionError, match="expected angles"):
+        checks.check_principal_angles(lambda a, b: np.radians(solutions.angles_right(a, b)))
+    with pytest.raises(AssertionError, match="ascending"):
+        checks.check_principal_angles(lambda a, b: solutions.angles_right(a, b)[::-1])
+
+
+def test_check_pca(capsys):
+    checks.check_pca(solutions.pca_right)
+    assert capsys.readouterr().out.count("PASS") == 4
+    with pytest.raises(AssertionError, match="span"):
+        checks.check_pca(lambda X, k: (X.mean(axis=0), np.linalg.svd(X, full_matrices=False)[2][:k].T))
+    with pytest.raises(AssertionError, match="decreasing"):
+        checks.check_pca(lambda X, k: (lambda m, c: (m, c[:, ::-1]))(*solutions.pca_right(X, k)))
