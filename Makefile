@@ -32,9 +32,10 @@ data: $(STAMP)
 lab: setup
 	bash tools/lab.sh
 
-# Lint (ruff, configured in pyproject.toml), then unit tests, strict nbval on every notebook
-# (quick profile) and browser tests.
-test: $(TEST_STAMP) lint data
+# Regenerate the student edition (so an edited lesson needs no other step), lint (ruff,
+# configured in pyproject.toml), then unit tests, strict nbval on every notebook (quick
+# profile) and browser tests. CI then checks that the committed student edition was current.
+test: $(TEST_STAMP) student lint data
 	AE_PROFILE=quick $(PY) -m pytest --nbval tests notebooks
 
 lint: $(TEST_STAMP)

@@ -25,7 +25,9 @@ def import_quietly(module_name: str):
         return sys.modules[module_name]
     sys.stderr.flush()
     try:
-        held = tempfile.TemporaryFile()  # noqa: SIM115 - entered by `with held:` below; created apart so only its OSError falls back
+        # SIM115: the `with held:` below closes it; it is created apart so that only its own
+        # OSError falls back to a plain import.
+        held = tempfile.TemporaryFile()  # noqa: SIM115
     except OSError:
         return importlib.import_module(module_name)
     with held:

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from run_as_user import nobody_prefix
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -33,3 +34,10 @@ def fashion():
     from helpers.data import load_fashion_mnist
 
     return load_fashion_mnist(download=False)
+
+
+@pytest.fixture
+def as_nobody(tmp_path_factory):
+    """Command prefix that runs a command as user nobody with this Python and the repository usable
+    (tests/run_as_user.py); skips the test without root or the tools it needs."""
+    return nobody_prefix(tmp_path_factory.mktemp("as-nobody-mounts"))

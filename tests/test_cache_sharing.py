@@ -4,10 +4,10 @@ Each scenario runs as its own Python process: four at once (train once), inside 
 read-only bind mount or a 64 KiB tmpfs (read-only and full disks), and as user ``nobody`` via
 ``setpriv`` (another user reading a shared entry, or being refused a private one). The mount and user
 scenarios need root plus ``unshare``/``setpriv``; without them they are skipped with the reason.
+Running as nobody is the ``as_nobody`` fixture of conftest.py (tests/run_as_user.py).
 """
 
 import hashlib
-import itertools
 import json
 import os
 import shlex
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import keras
 import pytest
+from run_as_user import NOBODY, in_namespace, require_root_tools
 
 from helpers.cache import cache_key, load_or_compute, load_or_train_model
 
 REPO = Path(__file__).resolve().parents[1]
-NOBODY = 65534
 SPEC = {"kind": "sharing-test", "seed": 1}
 OTHER_SPEC = {"kind": "sharing-test", "seed": 2}
 
@@ -100,63 +100,6 @@ def run_scenario(base, body, args, prefix=(), timeout=300):
 
 def trainings(base):
     return len(list((base / "counter").iterdir()))
-
-
-def require_root_tools():
-    if os.geteuid() != 0:
-        pytest.skip("needs root: it mounts file systems and switches to user nobody")
-    for tool in ("unshare", "setpriv"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"needs the `{tool}` command (util-linux)")
-    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"`unshare -m` does not work here: {probe.stderr.strip()}")
-
-
-def in_namespace(*shell_lines):
-    """Prefix running a command after ``shell_lines`` in a private mount namespace."""
-    return ["unshare", "-m", "sh", "-c", " && ".join([*shell_lines, 'exec "$@"']), "sh"]
-
-
-def closed_ancestor(path):
-    """(first folder on the way to ``path`` that other users cannot enter, its child on that way)."""
-    way = [path, *path.parents][::-1]
-    for folder, child in itertools.pairwise(way):
-        if not folder.stat().st_mode & stat.S_IXOTH:
-            return folder, child
-    return None
-
-
-@pytest.fixture
-def as_nobody(base):
-    """Prefix that runs this test's Python as user nobody.
-
-    If the interpreter lives under a folder other users cannot enter (pyenv in /root, mode 0700),
-    a private mount namespace covers that folder with an empty world-readable tmpfs and binds the
-    needed trees back in, so nobody runs exactly this interpreter with these packages.
-    """
-    require_root_tools()
-    drop = ["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
-    blocked = {closed_ancestor(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix, REPO)} - {None}
-    prefix = drop
-    if blocked:
-        if len({closed for closed, _ in blocked}) > 1:
-            pytest.skip(f"the interpreter is behind several closed folders: {sorted(blocked)}")
-        closed, trees = next(iter(blocked))[0], sorted({tree for _, tree in blocked})
-        stashes = [base / f"stash-{number}" for number in range(len(trees))]
-        quote = [shlex.quote(str(p)) for p in (closed, *trees, *stashes)]
-        closed_q, trees_q, stashes_q = quote[0], quote[1:len(trees) + 1], quote[len(trees) + 1:]
-        for stash in stashes:
-            stash.mkdir()
-        prefix = [*in_namespace(*(f"mount --bind {t} {s}" for t, s in zip(trees_q, stashes_q, strict=True)),
-                                f"mount -t tmpfs -o mode=0755,size=1m tmpfs {closed_q}",
-                                *(f"mkdir -p {t} && mount --bind {s} {t}"
-                                  for t, s in zip(trees_q, stashes_q, strict=True))), *drop]
-    check = subprocess.run([*prefix, sys.executable, "-c", "import os; print(os.geteuid())"],
-                           capture_output=True, text=True)
-    if check.stdout.strip() != str(NOBODY):
-        pytest.skip(f"cannot run this Python as user nobody: {check.stderr.strip()[-500:]}")
-    return prefix
 
 
 def test_four_processes_missing_one_entry_train_it_once(base):

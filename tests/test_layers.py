@@ -35,7 +35,7 @@ def test_owns_only_its_bias():
 
 def test_building_before_the_dense_gives_a_clear_error():
     layer = DenseTranspose(keras.layers.Dense(5), name="too_early")
-    with pytest.raises(ValueError, match="no kernel yet.*encoder first"):
+    with pytest.raises(ValueError, match=r"no kernel yet.*encoder first"):
         layer.build((None, 5))
 
 
@@ -86,7 +86,8 @@ def test_shared_kernel_gets_gradient_from_encoder_and_decoder():
         with tf.GradientTape() as tape:
             loss = keras.ops.mean((model(x) - x) ** 2)
         return {v.path: g.numpy() for v, g in zip(model.trainable_variables,
-                                                   tape.gradient(loss, model.trainable_variables))}
+                                                   tape.gradient(loss, model.trainable_variables),
+                                                   strict=True)}
 
     g_tied, g_untied = grads(tied), grads(untied)
     enc_part, dec_part = g_untied["encoder/dense_1/kernel"], g_untied["decoder/dense_4/kernel"].T

@@ -27,7 +27,7 @@ def test_shapes_and_submodels():
     assert model.coding_size == 10
     assert shared_variable_count(model) == 2
     assert shared_variable_count(stacked_autoencoder(10)) == 0
-    assert all(isinstance(l, DenseTranspose) for l in model.decoder.layers[:2])
+    assert all(isinstance(layer, DenseTranspose) for layer in model.decoder.layers[:2])
 
 
 @pytest.mark.parametrize("tied", [False, True])
@@ -54,7 +54,7 @@ def test_bad_coding_size_says_what_is_allowed(bad):
 
 
 def test_unknown_activation_is_refused():
-    with pytest.raises(ValueError, match="Unknown activation 'relux'.*'relu'"):
+    with pytest.raises(ValueError, match=r"Unknown activation 'relux'.*'relu'"):
         stacked_autoencoder(30, activation="relux")
 
 
@@ -118,7 +118,8 @@ def test_architecture_mismatch_explains_the_difference():
 
     model = stacked_autoencoder(7, tied=True)
     assert architecture_mismatch(model, (28, 28), (100, 7), True) is None
-    assert architecture_mismatch(model, (28, 28), (100, 30), True) == "hidden units is (100, 7), expected (100, 30)"
+    assert (architecture_mismatch(model, (28, 28), (100, 30), True)
+            == "hidden units is (100, 7), expected (100, 30)")
     assert architecture_mismatch(model, (28, 28), (100, 7), False) == "tied is True, expected False"
     assert "expected a StackedAutoencoder" in architecture_mismatch(model.encoder, (28, 28), (100, 7), True)
 

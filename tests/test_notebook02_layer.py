@@ -53,7 +53,7 @@ def pair(notebook_layer, activation, n_in=9, n_out=4, seed=0):
 
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid"])
 def test_same_outputs_as_the_helper_layer(notebook_layer, activation):
-    dense, mine, helper = pair(notebook_layer, activation)
+    _, mine, helper = pair(notebook_layer, activation)
     for shape in [(5, 4), (2, 3, 4)]:
         x = np.random.default_rng(1).normal(size=shape).astype("float32")
         np.testing.assert_allclose(mine(x).numpy(), helper(x).numpy(), rtol=1e-6, atol=1e-6)

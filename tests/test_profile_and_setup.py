@@ -36,7 +36,9 @@ def test_setup_notebook_seeds_and_reports(monkeypatch, capsys):
 
 
 def _module_writing_to_fd2(tmp_path, monkeypatch, name, then_fail):
-    body = "import os\nos.write(2, b'C-LEVEL NOTICE\\n')\n" + ("raise ImportError('broken build')\n" if then_fail else "")
+    body = "import os\nos.write(2, b'C-LEVEL NOTICE\\n')\n"
+    if then_fail:
+        body += "raise ImportError('broken build')\n"
     (tmp_path / f"{name}.py").write_text(body)
     monkeypatch.syspath_prepend(str(tmp_path))
 

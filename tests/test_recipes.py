@@ -21,7 +21,7 @@ def test_fast_recipe_starts_an_untied_decoder_output_at_zero(fashion):
     assert initialize_for_recipe(model, "fast") is model
     after = model.get_weights()
     assert not np.any(after[-2]) and np.any(before[-2])          # output kernel now all zero
-    for old, new in zip(before[:-2], after[:-2]):                 # every other weight untouched
+    for old, new in zip(before[:-2], after[:-2], strict=True):    # every other weight untouched
         np.testing.assert_array_equal(old, new)
     assert not np.any(model.predict(fashion.X_valid[:8], verbose=0))  # starts by predicting 0
     assert "an untied decoder's output layer starts at zero" in FAST.describe()
@@ -33,7 +33,7 @@ def test_book_recipe_and_tied_models_keep_their_initial_weights():
     w_untied, w_tied = untied.get_weights(), tied.get_weights()
     initialize_for_recipe(untied, "book")
     initialize_for_recipe(tied, "fast")          # the tied output layer borrows the encoder's kernel
-    for old, new in zip(w_untied + w_tied, untied.get_weights() + tied.get_weights()):
+    for old, new in zip(w_untied + w_tied, untied.get_weights() + tied.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
 
 

@@ -80,7 +80,8 @@ def test_warm_cache_retrains_nothing(fashion, quick_profile, private_cache):
                                  on_epoch=lambda e, n, logs: epochs_seen.append(e))
     assert second.from_cache and epochs_seen == [1, 2]
     X = fashion.X_valid[:50]
-    np.testing.assert_allclose(first.model.predict(X, verbose=0), second.model.predict(X, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(first.model.predict(X, verbose=0), second.model.predict(X, verbose=0),
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -141,7 +142,7 @@ def test_fresh_model_is_seeded_and_started_by_the_recipe():
     first = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1)
     again = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1)
     other = fresh_model(lambda: stacked_autoencoder(5), "book", seed=2)
-    for a, b in zip(first.get_weights(), again.get_weights()):
+    for a, b in zip(first.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.any(first.get_weights()[-2]) and np.any(other.get_weights()[-2])
     kept = fresh_model(lambda: stacked_autoencoder(5), "fast", seed=1, initialize=False)

@@ -121,7 +121,8 @@ class ManagedProcess:
 
     def __init__(self, cmd, log_path, env=None, cwd=None):
         self.log_path = Path(log_path)
-        self._log = open(self.log_path, "ab")
+        # SIM115: the log must stay open for the child's lifetime; stop() closes it.
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.popen = subprocess.Popen(
             cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, start_new_session=True,
@@ -493,22 +494,29 @@ JS_EXPLORER_STATE = """(sel) => {
   const toggle = find(sel.toggle);
   const active = toggle && toggle.querySelector('.mod-active');
   const message = find(sel.message), progress = find(sel.progress);
-  const method = find(sel.method), select = method && (method.tagName === 'SELECT' ? method : method.querySelector('select'));
+  const method = find(sel.method);
+  const select = method && (method.tagName === 'SELECT' ? method : method.querySelector('select'));
   let expected = null;
   if (sel.expectedHtml !== undefined && sel.expectedHtml !== null) {
-    const d = document.createElement('div'); d.innerHTML = sel.expectedHtml; expected = norm(d.textContent);
+    const d = document.createElement('div');
+    d.innerHTML = sel.expectedHtml;
+    expected = norm(d.textContent);
   }
   return {
     roots: roots.length,
-    slider: slider ? norm(sliderReadout ? (sliderReadout.value !== undefined && sliderReadout.tagName === 'INPUT'
-                     ? sliderReadout.value : sliderReadout.textContent) : '') : null,
+    slider: slider ? norm(sliderReadout
+                          ? (sliderReadout.value !== undefined && sliderReadout.tagName === 'INPUT'
+                             ? sliderReadout.value : sliderReadout.textContent)
+                          : '') : null,
     hasHandle: !!handle,
-    handleAria: handle ? {now: handle.getAttribute('aria-valuenow'), min: handle.getAttribute('aria-valuemin'),
+    handleAria: handle ? {now: handle.getAttribute('aria-valuenow'),
+                          min: handle.getAttribute('aria-valuemin'),
                           max: handle.getAttribute('aria-valuemax')} : null,
     readout: readout ? norm(readout.textContent) : null,
     src: img ? img.src : null,
     toggle: active ? norm(active.textContent) : null,
-    method: select && select.selectedIndex >= 0 ? norm(select.options[select.selectedIndex].textContent) : null,
+    method: select && select.selectedIndex >= 0
+      ? norm(select.options[select.selectedIndex].textContent) : null,
     message: message ? norm(message.textContent) : null,
     messageVisible: visible(message),
     progressVisible: visible(progress),
@@ -536,7 +544,9 @@ def overflow_px(page, root_selector: str) -> int:
       if (!area) return 0;
       const edge = area.getBoundingClientRect().right;
       let worst = root.getBoundingClientRect().right;
-      for (const n of root.querySelectorAll('img, .widget-box > *')) worst = Math.max(worst, n.getBoundingClientRect().right);
+      for (const n of root.querySelectorAll('img, .widget-box > *')) {
+        worst = Math.max(worst, n.getBoundingClientRect().right);
+      }
       return Math.max(0, Math.round(worst - edge));
     }""", root_selector)
 
@@ -605,9 +615,9 @@ def wait_for_redraw(page, selectors: dict, old_src: str, expected_text: str,
                     timeout: float) -> float:
     """After ``watch_redraw`` and an input: wait until the image src changed and the
     readout shows ``expected_text``. Returns input-to-last-change seconds (page clock)."""
-    fn = """(sel) => { const s = (%s)(sel);
+    fn = ("(sel) => { const s = (" + JS_EXPLORER_STATE + """)(sel);
       return s && s.src && s.src !== sel.oldSrc && s.readout === sel.expectedText; }
-    """ % JS_EXPLORER_STATE
+    """)
     try:
         page.wait_for_function(fn, arg={**selectors, "oldSrc": old_src, "expectedText": expected_text},
                                timeout=timeout * 1000, polling="raf")

@@ -2,9 +2,10 @@
 
 Per notebook (quick profile, model cache warmed by one headless run of the notebook):
 open it, run all cells, wait for an idle kernel with no error output, find the explorer
-by its CSS classes (the DOM contracts in helpers/coding_explorer.py and helpers/budget_explorer.py), change it with real input
-(arrow keys on the slider, a click on the tied/untied toggle, a click on the method
-dropdown then an arrow key and Enter), and after each change check that the picture's
+by its CSS classes (the DOM contracts in helpers/coding_explorer.py and
+helpers/budget_explorer.py), change it with real input (arrow keys on the slider, a click
+on the tied/untied toggle, a click on the method dropdown then an arrow key and Enter),
+and after each change check that the picture's
 PNG bytes changed and that the readout says what ``helpers`` computes for the new
 setting. The changes are undone in turn, so the screenshot shows the notebook's default.
 
@@ -198,7 +199,8 @@ def test_coding_size_explorer(lab, helpers_env, screenshots_dir, tmp_path, noteb
         change_and_check(lab, sel, f"{back} -> size {sizes[now]}", slide(back),
                          coding_readout(sizes[now], not tied), record)
         start = "tied" if tied else "untied"
-        change_and_check(lab, sel, f"click {start!r}", lambda: H.click_button(page, css(sel, "toggle"), start),
+        change_and_check(lab, sel, f"click {start!r}",
+                         lambda: H.click_button(page, css(sel, "toggle"), start),
                          coding_readout(sizes[now], tied), record)
     else:
         change_and_check(lab, sel, f"{back} -> size {sizes[now]}", slide(back),
