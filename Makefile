@@ -12,7 +12,9 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
 # The runtime (what a learner needs); reinstalled whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create \
+	the virtual environment .venv with $(PYTHON). On Debian/Ubuntu: sudo apt-get install python3-venv, \
+	then run make again." >&2; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	touch $@

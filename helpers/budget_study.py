@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 import keras
 import numpy as np
 
-from helpers.cache import load_or_compute
+from helpers.cache import cached_result, load_or_compute
 from helpers.classifier_training import (
     ClassifierPlan,
     TwoPhaseTrainer,
@@ -98,14 +98,6 @@ def _no_repeats(values, argument) -> None:
     if repeated:
         raise ValueError(f"LabelBudgetStudy({argument}=...): {', '.join(repeated)} appears more than "
                          "once; list each once (a repeat would count twice in every mean).")
-
-
-class _NotCached(Exception):
-    pass
-
-
-def _raise_not_cached():
-    raise _NotCached
 
 
 class LabelBudgetStudy:
@@ -266,10 +258,12 @@ class LabelBudgetStudy:
         """The run's result if it is in memory or on disk, else None (never trains)."""
         key = (check_budget(budget, self.pool_size), check_seed(seed), source)
         if key not in self.results:
-            try:
-                self.results[key], _ = self._load_or_compute(*key, _raise_not_cached)
-            except _NotCached:
+            spec = self.spec(*key)
+            verify = functools.partial(check_run_result, spec=spec, y_test=self.data.y_test)
+            result = cached_result(spec, verify=verify)   # a look-up: no lock, no write, no wait
+            if result is None:
                 return None
+            self.results[key] = result
         return self.results[key]
 
     def method_result(self, budget, seed, method, train=True, on_step=None) -> dict | None:
@@ -295,9 +289,17 @@ class LabelBudgetStudy:
         return self.trained_now - before
 
     # -- summaries ----------------------------------------------------------------------------
-    def accuracies(self, method, budget, available_only=True) -> list:
-        """Test accuracy of ``method`` at ``budget`` for each seed with a result."""
-        source, phase = METHOD_RUNS[check_method(method)]
+    def accuracies(self, method, budget, available_only=True, phase=None) -> list:
+        """Test accuracy of ``method`` at ``budget`` for each seed with a result.
+
+        ``phase`` (0: after the first phase, 1: after both) reads the method's run at another
+        point than its own, e.g. scratch after its first phase for a comparison at equal steps.
+        """
+        source, own_phase = METHOD_RUNS[check_method(method)]
+        if phase not in (None, 0, 1):
+            raise ValueError(f"phase must be 0 (after the first training phase), 1 (after both) or "
+                             f"None (the method's own); got {phase!r}.")
+        phase = own_phase if phase is None else phase
         out = []
         for seed in self.seeds:
             run = self.cached(budget, seed, source) if available_only else self.run(budget, seed, source)
@@ -316,15 +318,24 @@ class LabelBudgetStudy:
                     table[method][budget] = (*mean_std(accs), len(accs))
         return table
 
-    def paired_gains(self, method, baseline="scratch") -> dict:
+    def steps(self, method) -> int:
+        """Optimisation steps behind ``method``'s accuracy: a "frozen" result is read after
+        the first phase, so it had half the steps of the others."""
+        return self.plan.steps * (METHOD_RUNS[check_method(method)][1] + 1)
+
+    def paired_gains(self, method, baseline="scratch", equal_steps=False) -> dict:
         """``{budget: (mean, std, per-seed gains)}`` of accuracy(method) - accuracy(baseline).
 
         Both runs of a pair share the labelled subset and the batch order (same seed), so
-        the difference is less noisy than comparing two means.
+        the difference is less noisy than comparing two means. ``equal_steps=True`` reads the
+        baseline after as many steps as ``method`` had (scratch after its first phase for a
+        frozen result) instead of after its own.
         """
+        baseline_phase = METHOD_RUNS[check_method(method)][1] if equal_steps else None
         gains = {}
         for budget in self.budgets:
-            a, b = self.accuracies(method, budget), self.accuracies(baseline, budget)
+            a = self.accuracies(method, budget)
+            b = self.accuracies(baseline, budget, phase=baseline_phase)
             if a and len(a) == len(b):
                 diff = np.asarray(a) - np.asarray(b)
                 gains[budget] = (*mean_std(diff), diff.tolist())

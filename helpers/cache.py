@@ -275,11 +275,15 @@ def _key_lock(path: Path, timeout: float):
     """Hold an exclusive ``flock`` on ``path`` (closing the descriptor, or dying, releases it)."""
     fd = _open_lock_file(path)
     try:
-        deadline = time.monotonic() + timeout
+        deadline, told = time.monotonic() + timeout, False
         while fd is not None:
             with contextlib.suppress(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
+            if not told:   # say why the cell seems to hang
+                _warn(f"Another process is building this cache entry ({path}); waiting for it (up to "
+                      f"{timeout:g} s, {LOCK_TIMEOUT_ENV_VAR}) rather than building it a second time.")
+                told = True
             if time.monotonic() >= deadline:
                 raise CacheLockTimeout(
                     f"Waited {timeout:g} s for the lock {path}: another process is still building this "
@@ -360,3 +364,25 @@ def load_or_compute(spec: dict, compute: Callable[[], Any], *, verify: Callable[
         folder, f"{key}.result.lock", lambda layer: _lookup_result(layer, key, request, verify),
         lambda: (compute(),), store, lock_timeout)
     return result, from_cache
+
+
+def cached_result(spec: dict, *, verify: Callable[[Any], None] | None = None, directory=None):
+    """The stored result for ``spec`` if there is a good one, else None: a look-up only.
+
+    It takes no lock, writes nothing and never waits, so asking "is this cached?" (an explorer
+    redrawing) cannot block behind another process that is computing the entry. A damaged entry
+    is warned about and reported as missing; the next ``load_or_compute`` rebuilds it.
+    """
+    folder = Path(directory) if directory else cache_dir()
+    key, request = cache_key(spec), _request(spec)
+    for layer in _read_layers(folder):
+        try:
+            hit = _lookup_result(layer, key, request, verify)
+        except _Damage as damage:
+            _warn("Cache entry {} is damaged ({}); it will be rebuilt when it is next computed.".format(
+                *damage.args))
+            continue
+        if hit is not None:
+            return hit[0]
+    return None
+

@@ -117,8 +117,32 @@ def _encoder_copy(model, encoder, label):
     return body
 
 
+def _same_weights(a, b) -> bool:
+    wa, wb = a.get_weights(), b.get_weights()
+    return len(wa) == len(wb) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+
+
+def _check_seed_is_used(make_classifier, encoder, first_builds) -> None:
+    """Seed 1 again rebuilds the first builds' initial weights; seed 2 starts scratch elsewhere."""
+    for pretrained, label in ((True, "pretrained"), (False, "from scratch")):
+        again = make_classifier(encoder, pretrained=pretrained, seed=1)
+        if not _same_weights(again, first_builds[label]):
+            fail(f"Built twice with seed=1, the {label} classifier starts from different weights, so a "
+                 "run cannot be repeated. Seed Keras with `seed` (keras.utils.set_random_seed(seed)) "
+                 "before building the model.")
+    other = make_classifier(encoder, pretrained=False, seed=2)
+    if _same_weights(other, first_builds["from scratch"]):
+        fail("With seed=1 and seed=2 the from-scratch classifier starts from the very same weights: "
+             "make_classifier ignores `seed`. Seed Keras with it (keras.utils.set_random_seed(seed)).")
+    passed("seed: the same seed rebuilds the same initial weights, another seed gives others")
+
+
 def check_classifier_factory(make_classifier) -> None:
-    """``make_classifier(encoder, pretrained, seed)``: copied encoder (or fresh) + softmax head."""
+    """``make_classifier(encoder, pretrained, seed)``: copied encoder (or fresh) + softmax head.
+
+    Also checks the seed's use: the same seed gives the same initial weights (so a run can be
+    repeated) and, from scratch, another seed gives other weights (so seeds really differ).
+    """
     keras.utils.set_random_seed(0)
     encoder = stacked_autoencoder(30).encoder
     rng = np.random.default_rng(3)
@@ -151,6 +175,7 @@ def check_classifier_factory(make_classifier) -> None:
         fail(f"Both classifiers should have the encoder's parameters plus a 30 -> 10 softmax head "
              f"({expected:,}); got {counts}.")
     passed(f"same architecture for both: {expected:,} parameters, last layer Dense(10, softmax)")
+    _check_seed_is_used(make_classifier, encoder, models)
 
 
 # --- Hands-on 3: a linear tied autoencoder against PCA ----------------------------------------

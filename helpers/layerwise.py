@@ -26,6 +26,7 @@ from helpers.models import IMAGE_SHAPE, StackedAutoencoder, stacked_autoencoder
 from helpers.profile import active_profile
 from helpers.recipes import Recipe, get_recipe
 from helpers.training import (
+    HISTORY_CURVES,
     reconstruction_mse,
     train_cached,
     training_arrays,
@@ -34,6 +35,7 @@ from helpers.training import (
 )
 
 PHASES = ("outer", "inner", "stacked")
+PHASE_CURVES = (*HISTORY_CURVES, "image_val_mse")   # greedy_curve pairs these epoch by epoch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +154,7 @@ def train_outer(plan, seed=42, data=None, on_epoch=None):
         recipe=plan.recipe, seed=seed, data=data, profile=profile, epochs=plan.outer_epochs,
         on_epoch=_tagged(on_epoch, "outer"),
         extras=lambda model, history: {"image_val_mse": list(history["val_loss"])},  # it rebuilds images
-        verify=verify_autoencoder(IMAGE_SHAPE, (plan.hidden_units,), True))
+        verify=verify_autoencoder(IMAGE_SHAPE, (plan.hidden_units,), True, history_curves=PHASE_CURVES))
 
 
 def train_inner(plan, outer, seed=42, data=None, on_epoch=None):
@@ -185,7 +187,8 @@ def train_inner(plan, outer, seed=42, data=None, on_epoch=None):
         on_epoch=_combine(record_image_mse, _tagged(on_epoch, "inner")),
         valid_mse=lambda model: reconstruction_mse(stack_autoencoders(outer_model, model), data.X_valid),
         extras=lambda model, history: {"image_val_mse": list(image_mse)},
-        verify=verify_autoencoder((plan.hidden_units,), (plan.coding_size,), True))
+        verify=verify_autoencoder((plan.hidden_units,), (plan.coding_size,), True,
+                                  history_curves=PHASE_CURVES))
 
 
 def train_stacked(plan, outer, inner, seed=42, data=None, on_epoch=None):
@@ -210,7 +213,8 @@ def train_stacked(plan, outer, inner, seed=42, data=None, on_epoch=None):
         extras=lambda model, history: {"image_val_mse": list(history["val_loss"]),
                                        "stacked_mse_before": before["mse"]},
         verify=verify_autoencoder(IMAGE_SHAPE, (plan.hidden_units, plan.coding_size), True,
-                                  history_keys=("valid_mse", "stacked_mse_before")))
+                                  history_keys=("valid_mse", "stacked_mse_before"),
+                                  history_curves=PHASE_CURVES))
 
 
 def _tagged(on_epoch, phase):

@@ -1,4 +1,5 @@
-"""Model builders: stacked autoencoders (tied or not) and classifiers on a reused encoder."""
+"""Model builders and model facts: stacked autoencoders (tied or not), classifiers on a reused
+encoder, and what can be read off them (parameter counts, architecture checks, dead codings)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,15 @@ IMAGE_SHAPE = (28, 28)
 N_PIXELS = 784
 
 
-def check_coding_size(coding_size, upper=N_PIXELS) -> int:
-    """Return ``coding_size`` as an int, or raise ValueError saying what is allowed."""
+def check_coding_size(coding_size, upper=N_PIXELS, name="coding_size") -> int:
+    """Return ``coding_size`` as an int, or raise ValueError naming ``name`` and what is allowed."""
     if isinstance(coding_size, bool) or not isinstance(coding_size, numbers.Integral):
         raise ValueError(
-            f"coding_size must be a whole number from 1 to {upper}; got {coding_size!r} "
+            f"{name} must be a whole number from 1 to {upper}; got {coding_size!r} "
             f"({type(coding_size).__name__})."
         )
     if not 1 <= coding_size <= upper:
-        raise ValueError(f"coding_size must be a whole number from 1 to {upper}; got {coding_size}.")
+        raise ValueError(f"{name} must be a whole number from 1 to {upper}; got {coding_size}.")
     return int(coding_size)
 
 
@@ -66,7 +67,8 @@ class StackedAutoencoder(keras.Model):
         super().__init__(**kwargs)
         input_shape = tuple(int(d) for d in input_shape)
         n_inputs = math.prod(input_shape)
-        hidden_units = tuple(check_coding_size(u, upper=n_inputs) for u in hidden_units)
+        hidden_units = tuple(check_coding_size(u, upper=n_inputs, name="each of hidden_units")
+                             for u in hidden_units)
         if not hidden_units:
             raise ValueError("hidden_units must list at least one layer size, e.g. (100, 30).")
         self.image_shape, self.hidden_units, self.tied = input_shape, hidden_units, bool(tied)
@@ -116,7 +118,7 @@ class StackedAutoencoder(keras.Model):
 def stacked_autoencoder(coding_size=30, tied=False, hidden_units=100, activation="relu"):
     """The book's current architecture: 784 -> hidden -> coding -> hidden -> 784 (linear output)."""
     coding_size = check_coding_size(coding_size)
-    hidden_units = check_coding_size(hidden_units)
+    hidden_units = check_coding_size(hidden_units, name="hidden_units")
     tied = check_tied(tied)
     name = f"{'tied' if tied else 'stacked'}_ae_{coding_size}"
     return StackedAutoencoder(IMAGE_SHAPE, (hidden_units, coding_size), tied=tied,

@@ -118,29 +118,53 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
+def cache_spec(kind: str, *, seed, profile: Profile, data: FashionMNIST, **fields) -> dict:
+    """The cache spec of anything trained or computed from the data: its kind and fields, plus
+    the seed, the whole profile and the data's identity (a hash of the arrays).
+
+    Every cached model's and result's spec is made here, so each names them the same way.
+    """
+    return {"kind": kind, **fields, "seed": check_seed(seed), "profile": dataclasses.asdict(profile),
+            "data": data.checksum}
+
+
 def training_spec(kind: str, *, recipe: Recipe, seed, profile: Profile, data: FashionMNIST,
                   **fields) -> dict:
-    """The cache spec of a trained model: its kind and fields, plus recipe, seed, profile, data.
-
-    Every cached model's spec is made here, so each names the whole profile and the data's
-    identity (a hash of the arrays) the same way.
-    """
-    return {"kind": kind, **fields, "recipe": dataclasses.asdict(get_recipe(recipe)),
-            "seed": check_seed(seed), "profile": dataclasses.asdict(profile), "data": data.checksum}
+    """:func:`cache_spec` of a trained model, with its training recipe."""
+    return cache_spec(kind, recipe=dataclasses.asdict(get_recipe(recipe)), seed=seed, profile=profile,
+                      data=data, **fields)
 
 
-def verify_autoencoder(image_shape, hidden_units, tied, history_keys=("valid_mse",)):
-    """A ``verify(model, info)`` for the cache: the model has this architecture, the history
-    the finite numbers its callers read. Raises ValueError saying what differs."""
+HISTORY_CURVES = ("loss", "val_loss", "seconds")   # per-epoch lists every caller may plot
+
+
+def verify_autoencoder(image_shape, hidden_units, tied, history_keys=("valid_mse",),
+                       history_curves=HISTORY_CURVES):
+    """A ``verify(model, info)`` for the cache: the model has this architecture, and the history
+    holds the finite numbers (``history_keys``) and the equal-length per-epoch curves
+    (``history_curves``) its callers read. Raises ValueError saying what differs."""
     def verify(model, info):
         reason = architecture_mismatch(model, image_shape, hidden_units, tied)
         if reason:
             raise ValueError(reason)
+        if not isinstance(info, dict):
+            raise ValueError(f"the history is a {type(info).__name__}, expected a dict")
         for key in history_keys:
-            value = info.get(key) if isinstance(info, dict) else None
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"history field {key!r} is {value!r}, expected a finite number")
+            if not _finite_number(info.get(key)):
+                raise ValueError(f"history field {key!r} is {info.get(key)!r}, expected a finite number")
+        lengths = set()
+        for key in history_curves:
+            curve = info.get(key)
+            if not isinstance(curve, list) or not curve or not all(map(_finite_number, curve)):
+                raise ValueError(f"history field {key!r} must be a non-empty list of finite numbers")
+            lengths.add(len(curve))
+        if len(lengths) > 1:
+            raise ValueError(f"history curves {', '.join(history_curves)} differ in length")
     return verify
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def fresh_model(build: Callable[[], keras.Model], recipe, seed, initialize=True) -> keras.Model:

@@ -126,6 +126,20 @@ def good_classifier(encoder, pretrained, seed):
     return _softmax_classifier(body)
 
 
+def fixed_seed(encoder, pretrained, seed):
+    """Repeatable, but every seed gives the same start: it ignores ``seed``."""
+    return good_classifier(encoder, pretrained, 0)
+
+
+def unseeded(encoder, pretrained, seed):
+    """Never seeds Keras: two builds with the same seed start from different weights."""
+    body = keras.models.clone_model(encoder)
+    body.name = "encoder"
+    if pretrained:
+        body.set_weights(encoder.get_weights())
+    return _softmax_classifier(body)
+
+
 def clone_only(encoder, pretrained, seed):
     keras.utils.set_random_seed(seed)
     body = keras.models.clone_model(encoder)

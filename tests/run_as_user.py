@@ -26,17 +26,28 @@ NOBODY = 65534                          # uid and gid of the user "nobody"
 DROP_TO_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip the calling test with ``reason``; under ``CI=true`` fail instead.
+
+    CI runs as root on a machine where these cases can be made real, so a skip there would hide
+    an untested read-only, full-disk or other-user case behind a green run.
+    """
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true, and this test cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 def require_root_tools(tools: tuple[str, ...] = ("unshare", "setpriv")) -> None:
-    """Skip the calling test unless it runs as root and ``tools`` work (``unshare -m`` is tried)."""
+    """Skip (fail under CI) unless the test runs as root and ``tools`` work (``unshare -m`` is tried)."""
     if os.geteuid() != 0:
-        pytest.skip("needs root: it mounts file systems and switches to user nobody")
+        skip_or_fail("needs root: it mounts file systems and switches to user nobody")
     for tool in tools:
         if shutil.which(tool) is None:
-            pytest.skip(f"needs the `{tool}` command (util-linux)")
+            skip_or_fail(f"needs the `{tool}` command (util-linux)")
     if "unshare" in tools:
         probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, text=True)
         if probe.returncode != 0:
-            pytest.skip(f"`unshare -m` does not work here: {probe.stderr.strip()}")
+            skip_or_fail(f"`unshare -m` does not work here: {probe.stderr.strip()}")
 
 
 def in_namespace(*shell_lines: str) -> list[str]:

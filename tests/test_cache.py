@@ -346,3 +346,46 @@ def test_after_waiting_for_the_lock_an_entry_stored_meanwhile_is_a_hit(tmp_path)
             "built by the other process", True)
     finally:
         finisher.join()
+
+
+def test_cached_result_looks_up_without_lock_write_or_wait(tmp_path):
+    from helpers.cache import cached_result
+
+    folder = tmp_path / "cache"
+    spec = {"kind": "peek", "n": 1}
+    assert cached_result(spec, directory=folder) is None
+    assert not folder.exists()                       # a look-up creates nothing, not even the folder
+    load_or_compute(spec, lambda: {"value": 7}, directory=folder)
+    before = sorted(p.name for p in folder.iterdir())
+    lock = next(p for p in folder.iterdir() if p.name.endswith(".lock"))
+    with open(lock) as held:                         # another process "is computing" the entry
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert cached_result(spec, directory=folder) == {"value": 7}   # served at once anyway
+        assert cached_result({"kind": "peek", "n": 2}, directory=folder) is None
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_cached_result_reports_a_damaged_or_unverified_entry_as_missing(tmp_path):
+    from helpers.cache import cached_result
+
+    spec = {"kind": "peek", "n": 3}
+    load_or_compute(spec, lambda: {"value": 1}, directory=tmp_path)
+
+    def refuse(result):
+        raise ValueError("not the run asked for")
+
+    with pytest.warns(RuntimeWarning, match="not the run asked for"):
+        assert cached_result(spec, verify=refuse, directory=tmp_path) is None
+
+
+def test_a_process_waiting_for_the_lock_says_why(tmp_path):
+    from helpers.cache import CacheLockTimeout
+
+    spec = {"kind": "busy"}
+    lock = tmp_path / f"{cache.cache_key(spec)}.result.lock"
+    lock.touch()
+    with open(lock) as held:                         # another process is computing this entry
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.warns(RuntimeWarning, match="Another process is building this cache entry"), \
+                pytest.raises(CacheLockTimeout, match="AE_CACHE_LOCK_TIMEOUT"):
+            load_or_compute(spec, lambda: {"value": 1}, directory=tmp_path, lock_timeout=0.5)

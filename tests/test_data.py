@@ -277,45 +277,48 @@ def shared_tmp():
     shutil.rmtree(path)
 
 
-def load_error_as_unprivileged(directory: Path) -> str:
+def load_error_as_unprivileged(directory: Path, as_nobody: list[str]) -> str:
     """The UnreadableDatasetError message from loading ``directory`` as a user without root's rights."""
     if os.geteuid() != 0:
         with pytest.raises(UnreadableDatasetError) as err:
             load_fashion_mnist(directory, download=False)
         return str(err.value)
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("root ignores file modes, and setpriv (util-linux) is missing to drop to uid 65534")
     code = ("import sys\nfrom helpers.data import UnreadableDatasetError, load_fashion_mnist\n"
             "try:\n    load_fashion_mnist(sys.argv[1], download=False)\n"
             "except UnreadableDatasetError as err:\n    print(err)\n    sys.exit(3)\n")
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {"PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run(
-        [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups",
-         sys.executable, "-c", code, str(directory)],
+        [*as_nobody, sys.executable, "-c", code, str(directory)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 3, f"expected UnreadableDatasetError, got:\n{result.stdout}{result.stderr}"
     return result.stdout
 
 
-def test_unreadable_file_is_a_permission_problem_not_corruption(real_data_dir, shared_tmp):
+@pytest.fixture
+def unprivileged_prefix(request):
+    """``as_nobody``'s command prefix when running as root; unused (empty) otherwise."""
+    return request.getfixturevalue("as_nobody") if os.geteuid() == 0 else []
+
+
+def test_unreadable_file_is_a_permission_problem_not_corruption(real_data_dir, shared_tmp,
+                                                                 unprivileged_prefix):
     locked_stem = "train-labels-idx1-ubyte"
     folder = link_files(real_data_dir, shared_tmp / "data", stems=[s for s in FILES if s != locked_stem])
     locked = folder / (locked_stem + ".gz")
     shutil.copyfile(real_data_dir / locked.name, locked)
     locked.chmod(0o000)
-    text = load_error_as_unprivileged(folder)
+    text = load_error_as_unprivileged(folder, unprivileged_prefix)
     assert str(locked) in text and "permission problem" in text
     assert "belongs to root" in text and "mode ----------" in text and "as root run" in text
     assert f"chmod a+rX {locked}" in text and ENV_VAR in text
     assert "truncated" not in text and "corrupt" not in text
 
 
-def test_unreadable_folder_is_a_permission_problem(real_data_dir, shared_tmp):
+def test_unreadable_folder_is_a_permission_problem(real_data_dir, shared_tmp, unprivileged_prefix):
     folder = link_files(real_data_dir, shared_tmp / "data")
     folder.chmod(0o000)
-    text = load_error_as_unprivileged(folder)
+    text = load_error_as_unprivileged(folder, unprivileged_prefix)
     assert str(folder) in text and "permission problem" in text and "belongs to root" in text
     assert f"chmod a+rX {folder}" in text
 

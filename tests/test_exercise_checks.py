@@ -59,10 +59,16 @@ def test_check_top_activating(capsys):
 
 def test_check_classifier_factory(capsys):
     checks.check_classifier_factory(solutions.good_classifier)
-    assert capsys.readouterr().out.count("PASS") == 3
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 4
+    assert out.splitlines()[-1] == ("PASS  seed: the same seed rebuilds the same initial weights, another "
+                                    "seed gives others")
     for factory, message in ((solutions.clone_only, "does not start from the encoder's weights"),
                              (solutions.shares_encoder, "shares variables"),
-                             (solutions.unnamed_body, "named 'encoder'")):
+                             (solutions.unnamed_body, "named 'encoder'"),
+                             (solutions.fixed_seed, "make_classifier ignores `seed`"),
+                             (solutions.unseeded, "Built twice with seed=1, the pretrained classifier "
+                                                  "starts from different weights")):
         with pytest.raises(AssertionError, match=message):
             checks.check_classifier_factory(factory)
 

@@ -131,3 +131,10 @@ def test_tied_must_be_a_real_boolean(bad):
     with pytest.raises(ValueError, match="tied must be True or False"):
         stacked_autoencoder(5, tied=bad)
     assert check_tied(np.bool_(False)) is False and check_tied(True) is True
+
+
+def test_hidden_units_errors_name_hidden_units():
+    with pytest.raises(ValueError, match=r"^hidden_units must be a whole number"):
+        stacked_autoencoder(30, hidden_units=0)
+    with pytest.raises(ValueError, match=r"^each of hidden_units must be a whole number"):
+        StackedAutoencoder((28, 28), (100, 0))

@@ -1,3 +1,8 @@
+"""helpers.training: fitting, the cached-training sequence, argument checks and cache-hit checks."""
+
+import hashlib
+import json
+import shutil
 
 import keras
 import numpy as np
@@ -126,6 +131,18 @@ def test_check_seed_accepts_whole_numbers_only():
             check_seed(bad)
 
 
+def test_cache_spec_normalises_the_seed_and_names_profile_and_data(fashion):
+    from helpers.profile import PROFILES
+    from helpers.training import cache_spec
+
+    spec = cache_spec("result", seed=np.int64(1), profile=PROFILES["full"], data=fashion, budget=50)
+    assert spec == {"kind": "result", "budget": 50, "seed": 1, "data": fashion.checksum,
+                    "profile": {"name": "full", "train_size": None, "valid_size": None,
+                                "max_epochs": None, "seeds": (0, 1, 2)}}
+    with pytest.raises(ValueError, match="seed"):
+        cache_spec("result", seed=0.5, profile=PROFILES["full"], data=fashion)
+
+
 def test_training_spec_names_the_whole_profile_and_the_data(fashion):
     from helpers.profile import PROFILES
 
@@ -149,17 +166,71 @@ def test_fresh_model_is_seeded_and_started_by_the_recipe():
     assert np.any(kept.get_weights()[-2])
 
 
+GOOD_HISTORY = {"valid_mse": 0.02, "loss": [0.05, 0.03], "val_loss": [0.04, 0.02], "seconds": [1.0, 2.0]}
+
+
 def test_verify_autoencoder_names_what_differs():
     verify = verify_autoencoder((28, 28), (100, 5), tied=False)
     model = stacked_autoencoder(5)
-    verify(model, {"valid_mse": 0.02})
+    verify(model, GOOD_HISTORY)
     with pytest.raises(ValueError, match="tied is True, expected False"):
-        verify(stacked_autoencoder(5, tied=True), {"valid_mse": 0.02})
+        verify(stacked_autoencoder(5, tied=True), GOOD_HISTORY)
     with pytest.raises(ValueError, match=r"hidden units is \(100, 30\), expected \(100, 5\)"):
-        verify(stacked_autoencoder(30), {"valid_mse": 0.02})
-    for info in ({}, {"valid_mse": float("nan")}, {"valid_mse": "0.1"}):
+        verify(stacked_autoencoder(30), GOOD_HISTORY)
+    for bad_mse in (None, float("nan"), "0.1", True):
         with pytest.raises(ValueError, match="valid_mse"):
-            verify(model, info)
+            verify(model, {**GOOD_HISTORY, "valid_mse": bad_mse})
+    for bad_curve in (None, [], [0.1, float("inf")], "0.1"):
+        with pytest.raises(ValueError, match="val_loss"):
+            verify(model, {**GOOD_HISTORY, "val_loss": bad_curve})
+    with pytest.raises(ValueError, match="differ in length"):
+        verify(model, {**GOOD_HISTORY, "seconds": [1.0]})
+    with pytest.raises(ValueError, match="expected a dict"):
+        verify(model, [GOOD_HISTORY])
+
+
+def test_a_cached_model_of_another_architecture_is_retrained_not_served(fashion, quick_profile,
+                                                                        private_cache, monkeypatch):
+    """The issue's fault: ask for coding 7, tied, and get the stored coding-30 untied model."""
+    import helpers.training as training
+    from helpers.cache import load_or_train_model
+
+    specs = []
+    real = training.load_or_train_model
+    monkeypatch.setattr(training, "load_or_train_model",
+                        lambda spec, train, **kw: specs.append(spec) or real(spec, train, **kw))
+    monkeypatch.setattr(training, "fit_reconstruction", lambda *a, **k: dict(GOOD_HISTORY))
+    first = trained_autoencoder(7, tied=True, data=fashion)
+    assert first.model.coding_size == 7 and first.model.tied
+    # Swap in a coding-30 untied model under the right spec and a matching manifest checksum, as
+    # a buggy writer could leave it: only the architecture check can tell it is the wrong model.
+    wrong = load_or_train_model({**specs[0], "kind": "foreign"},
+                                lambda: (stacked_autoencoder(30), dict(GOOD_HISTORY)),
+                                directory=private_cache)
+    model_file, manifest_file = private_cache / f"{first.key}.keras", private_cache / f"{first.key}.json"
+    shutil.copyfile(private_cache / f"{wrong.key}.keras", model_file)
+    manifest = json.loads(manifest_file.read_text())
+    manifest["model_sha256"] = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.warns(RuntimeWarning, match=r"verify failed: hidden units is \(100, 30\)"):
+        again = trained_autoencoder(7, tied=True, data=fashion)
+    assert not again.from_cache and again.model.coding_size == 7 and again.model.tied
+
+
+def test_trained_autoencoder_passes_an_architecture_check_to_the_cache(fashion, quick_profile,
+                                                                      monkeypatch):
+    import helpers.training as training
+
+    seen = {}
+    monkeypatch.setattr(training, "load_or_train_model",
+                        lambda spec, train, verify=None, **kw: seen.setdefault("verify", verify))
+    trained_autoencoder(7, tied=True, data=fashion)
+    verify = seen["verify"]
+    verify(stacked_autoencoder(7, tied=True), GOOD_HISTORY)
+    with pytest.raises(ValueError, match="hidden units is \\(100, 30\\)"):
+        verify(stacked_autoencoder(30, tied=True), GOOD_HISTORY)
+    with pytest.raises(ValueError, match="tied is False"):
+        verify(stacked_autoencoder(7, tied=False), GOOD_HISTORY)
 
 
 def test_train_cached_runs_every_step_once_on_a_miss(fashion, quick_profile, private_cache):

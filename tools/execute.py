@@ -5,7 +5,7 @@ because it drops the session-specific widget state from the saved notebook and p
 notebook's wall time.
 
     python -m tools.execute notebooks/01_stacked_autoencoder.ipynb [...]
-    python -m tools.execute --no-write notebooks/03_layerwise.ipynb   # run only
+    python -m tools.execute --no-write notebooks/03_one_autoencoder_at_a_time.ipynb   # run only
 
 Each notebook runs with its own folder as the working directory, in the profile given
 by ``AE_PROFILE`` (``make notebooks`` uses ``full``). The stored outputs and execution

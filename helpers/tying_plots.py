@@ -1,0 +1,129 @@
+"""Figures for notebook 02's measurements of tying: learning curves against time, and the overfitting gap.
+
+Both return a pyplot ``Figure`` (show it with ``plt.show()``). Legends sit below the axes, never on
+the data, and logarithmic axes are labelled across the whole plotted range (:func:`log_ticks_covering`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+from helpers.figure_parts import log_x_ticks_at
+from helpers.tying_study import first_epoch_at_or_below, paired
+
+# Tick mantissas from coarse to fine; the finest set that gives few enough ticks is used.
+TICK_MANTISSAS = (
+    (1.0,),
+    (1.0, 2.0, 5.0),
+    (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+    (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0),
+    tuple(np.round(np.arange(1.0, 10.0, 0.1), 1)),
+    tuple(np.round(np.arange(1.0, 10.0, 0.02), 2)),
+)
+
+
+def log_ticks_covering(low, high, max_ticks=7) -> list[float]:
+    """Round values for a log axis from ``low`` to ``high``: as many as fit in ``max_ticks``.
+
+    A narrow MSE range (say 0.0118 to 0.04) gets ticks down to its bottom (0.012), where plain
+    decades, or a fixed list of steps, would leave the lower part unlabelled.
+    """
+    if not 0 < low <= high:
+        raise ValueError(f"low and high must be positive with low <= high; got low={low}, high={high}.")
+    decades = range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+    best = []
+    for mantissas in TICK_MANTISSAS:
+        ticks = sorted({round(m * 10.0**e, 12) for e in decades for m in mantissas})
+        inside = [t for t in ticks if low <= t <= high]
+        if len(inside) > max_ticks:
+            break
+        best = inside
+        if len(best) >= max(2, max_ticks - 2):
+            break
+    return best if len(best) >= 2 else [float(f"{low:.3g}"), float(f"{high:.3g}")]
+
+
+def log_y_ticks(ax, values, label, max_ticks=7):
+    """Logarithmic y axis labelled by :func:`log_ticks_covering` over ``values``' range."""
+    values = np.asarray(values, dtype=float)
+    low, high = float(values.min()), float(values.max())
+    ax.set_yscale("log")
+    ax.set_ylabel(label)
+    ax.yaxis.set_major_locator(FixedLocator(log_ticks_covering(low, high, max_ticks)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _legend_below(fig, handles, ncol):
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+
+
+def speed_figure(histories: dict, target: float, title="Tied and untied, coding size 30"):
+    """Left: training (dashed) and validation (solid) MSE per epoch. Right: validation MSE
+    against cumulative training seconds, the common ``target`` dotted and where each run first
+    reaches it starred. ``histories``: {label: history with loss, val_loss, seconds}."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    plotted, handles = [], []
+    for k, (label, history) in enumerate(histories.items()):
+        colour, val = f"C{k}", np.asarray(history["val_loss"], dtype=float)
+        epochs = np.arange(1, len(val) + 1)
+        ax.plot(epochs, history["loss"], "--", color=colour)
+        ax.plot(epochs, val, "-o", color=colour, markersize=3)
+        bx.plot(history["seconds"], val, "-o", color=colour, markersize=3)
+        epoch = first_epoch_at_or_below(val, target)
+        if epoch:
+            bx.plot(history["seconds"][epoch - 1], val[epoch - 1], "*", color=colour, markersize=14,
+                    markeredgecolor="black")
+        plotted.extend([*history["loss"], *val])
+        handles.append(Line2D([], [], color=colour, marker="o", markersize=4, label=label))
+    for axes in (ax, bx):
+        axes.axhline(target, color="0.3", linestyle=":", linewidth=1.2)
+    log_y_ticks(ax, [*plotted, target], "reconstruction MSE (log scale)")
+    ax.set_xlabel("epoch")
+    ax.set_title("Per epoch: training dashed, validation solid")
+    bx.set_xlabel("training wall time (s, cumulative; the first epoch includes compiling)")
+    bx.set_title("Validation MSE against time")
+    fig.suptitle(title)
+    handles += [Line2D([], [], color="0.3", linestyle="--", label="training"),
+                Line2D([], [], color="0.3", linestyle=":", label=f"target {target:.5f}"),
+                Line2D([], [], color="0.3", marker="*", markersize=10, linestyle="none",
+                       markeredgecolor="black", label="first reaches the target")]
+    _legend_below(fig, handles, ncol=3)
+    return fig
+
+
+def overfit_figure(records, title="Small training sets: tied against untied"):
+    """Left: gap between validation and training MSE; right: validation MSE; both against the
+    training-set size, one dot per seed and a line through the means."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    panels = (("gap", "validation MSE - training MSE"), ("valid_mse", "validation MSE (all 5,000 images)"))
+    handles = []
+    for ax, (field, ylabel) in zip(axes, panels, strict=True):
+        table = paired(records, field)
+        sizes = np.array(list(table), dtype=float)
+        for kind, (name, colour, shift) in enumerate((("untied", "C0", 0.94), ("tied", "C1", 1.06))):
+            means = [pair[kind].mean() for pair in table.values()]
+            for n, pair in zip(sizes, table.values(), strict=True):
+                ax.plot(np.full(len(pair[kind]), n * shift), pair[kind], "o", color=colour, alpha=0.55,
+                        markersize=6, markeredgecolor="none")
+            ax.plot(sizes * shift, means, "-", color=colour, linewidth=2)
+            if field == "gap":
+                handles.append(Line2D([], [], color=colour, linewidth=2, label=f"{name}: mean over seeds"))
+                handles.append(Line2D([], [], color=colour, marker="o", alpha=0.55, linestyle="none",
+                                      label=f"{name}: one seed"))
+        log_x_ticks_at(ax, sizes, [f"{int(n):,}" for n in sizes])
+        ax.set_xlim(sizes.min() * 0.75, sizes.max() * 1.3)
+        ax.set_xlabel("training images")
+        ax.set_ylabel(ylabel)
+    axes[0].set_title("Overfitting: the gap at the end of training")
+    axes[1].set_title("What the model does on new images")
+    fig.suptitle(title)
+    _legend_below(fig, handles, ncol=4)
+    return fig

@@ -1,0 +1,304 @@
+"""Measuring the textbook's claims about tied weights: speed, memory and overfitting.
+
+The textbook says tying halves the weights, speeds up training and limits overfitting. Notebook
+02 counts the weights; this module measures the rest and turns each measurement into a verdict
+sentence computed from the numbers (never written in advance):
+
+* **speed**: the models of ``SPEED_MODELS`` (tied; untied with the same random start; untied
+  with the suite's zero start), read from their training records: seconds per epoch and the
+  time to a validation MSE that every run reaches;
+* **memory**: parameters plus the optimiser's state, counted from a built Nadam's variables;
+* **overfitting**: tied and untied trained on small training sets for many passes
+  (:func:`overfit_study`), comparing the gap between training and validation MSE.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from helpers.data import FashionMNIST, load_fashion_mnist
+from helpers.models import IMAGE_SHAPE, stacked_autoencoder
+from helpers.profile import Profile, active_profile
+from helpers.recipes import FAST_RANDOM_START, get_recipe, make_optimizer
+from helpers.training import (
+    HIDDEN_UNITS,
+    reconstruction_mse,
+    train_cached,
+    training_arrays,
+    training_spec,
+    verify_autoencoder,
+)
+
+# label: (tied, recipe). A tied decoder cannot start at zero (it borrows the encoder's kernel),
+# so "untied, random start" is the fair comparison; the zero start is the suite's default.
+SPEED_MODELS = {
+    "untied, random start": (False, "fast-random-start"),
+    "tied": (True, "fast"),
+    "untied, zero start": (False, "fast"),
+}
+TIED, SAME_START, ZERO_START = "tied", "untied, random start", "untied, zero start"
+MIN_TIMED_EPOCHS = 3  # fewer epoch times than this give no spread to judge a difference by
+
+# Overfitting: every run takes the same number of gradient steps, whatever its training set
+# size: an "epoch" is 10,000 images, i.e. a small set repeated (500 images 20 times).
+OVERFIT_RECIPE = dataclasses.replace(FAST_RANDOM_START, name="tying-overfit", epochs=10,
+                                     jit_compile=False)  # XLA's compile time does not pay off here
+OVERFIT_SAMPLES_PER_EPOCH = 10_000
+OVERFIT_MONITOR_IMAGES = 1_000  # validation images scored after every epoch (all 5,000 at the end)
+OVERFIT_CODING_SIZE = 30
+
+
+# --- speed ---------------------------------------------------------------------------------------
+
+def epoch_durations(seconds) -> np.ndarray:
+    """Wall time of each epoch after the first (which also compiles), from cumulative ``seconds``."""
+    return np.diff(np.asarray(seconds, dtype=float))
+
+
+def first_epoch_at_or_below(val_loss, target) -> int | None:
+    """The first epoch (counting from 1) whose validation MSE is at most ``target``, else None."""
+    hits = np.flatnonzero(np.asarray(val_loss, dtype=float) <= target)
+    return int(hits[0]) + 1 if hits.size else None
+
+
+def common_target(histories) -> float:
+    """The lowest validation MSE that every run reaches: the highest of their final values."""
+    return max(float(history["val_loss"][-1]) for history in histories)
+
+
+def speed_rows(histories: dict) -> tuple[list[dict], float]:
+    """One row per model ({label: history}) and the common target MSE they are timed to."""
+    target = common_target(histories.values())
+    rows = []
+    for label, history in histories.items():
+        durations = epoch_durations(history["seconds"])
+        epoch = first_epoch_at_or_below(history["val_loss"], target)
+        rows.append({
+            "model": label, "epochs": len(history["val_loss"]), "timed_epochs": len(durations),
+            "per_epoch": float(np.median(durations)) if len(durations) else None,
+            "per_epoch_quartiles": tuple(np.percentile(durations, [25, 75])) if len(durations) else None,
+            "epochs_to_target": epoch,
+            "seconds_to_target": float(history["seconds"][epoch - 1]) if epoch else None,
+            "final_val_mse": float(history["val_loss"][-1]),
+        })
+    return rows, target
+
+
+def format_speed_table(rows) -> str:
+    """The speed rows as a text table (at most 100 characters wide)."""
+    lines = [f"{'model':<22}{'s / epoch':>10}{'middle half':>14}{'epochs to':>11}{'s to':>8}"
+             f"{'final':>10}", f"{'':<22}{'(median)':>10}{'of epochs':>14}{'target':>11}{'target':>8}"
+             f"{'val MSE':>10}"]
+    for row in rows:
+        spread = ("{:.2f}-{:.2f}".format(*row["per_epoch_quartiles"])
+                  if row["per_epoch_quartiles"] else "-")
+        per_epoch = f"{row['per_epoch']:.2f}" if row["per_epoch"] is not None else "-"
+        epochs = str(row["epochs_to_target"] or "never")
+        seconds = f"{row['seconds_to_target']:.1f}" if row["seconds_to_target"] else "-"
+        lines.append(f"{row['model']:<22}{per_epoch:>10}{spread:>14}{epochs:>11}{seconds:>8}"
+                     f"{row['final_val_mse']:>10.5f}")
+    return "\n".join(lines)
+
+
+def _per_epoch_comparison(tied, untied) -> str:
+    if min(tied["timed_epochs"], untied["timed_epochs"]) < MIN_TIMED_EPOCHS:
+        return (f"too few epochs after the first ({min(tied['timed_epochs'], untied['timed_epochs'])}) "
+                "to compare the time per epoch")
+    change = tied["per_epoch"] / untied["per_epoch"] - 1
+    (t_low, t_high), (u_low, u_high) = tied["per_epoch_quartiles"], untied["per_epoch_quartiles"]
+    clear = t_high < u_low or u_high < t_low
+    return (f"per epoch the tied model took {tied['per_epoch']:.2f} s against {untied['per_epoch']:.2f} s "
+            f"({abs(change):.0%} {'less' if change < 0 else 'more'}); "
+            + ("the middle halves of their epoch times do not overlap" if clear else
+               "the middle halves of their epoch times overlap, so this is within the timing noise"))
+
+
+def speed_verdict(rows, target) -> str:
+    """A verdict on "tying speeds up training", from :func:`speed_rows` (one run per model)."""
+    by_model = {row["model"]: row for row in rows}
+    tied, same, zero = by_model[TIED], by_model[SAME_START], by_model[ZERO_START]
+    text = (f"Same random start: {_per_epoch_comparison(tied, same)}. "
+            f"To reach validation MSE {target:.5f} (the highest final value of the three, so "
+            f"all reach it), the tied model needed {tied['seconds_to_target']:.1f} s "
+            f"({tied['epochs_to_target']} epochs), the untied one {same['seconds_to_target']:.1f} s "
+            f"({same['epochs_to_target']} epochs), and the untied one with the zero start "
+            f"{zero['seconds_to_target']:.1f} s ({zero['epochs_to_target']} epochs). ")
+    ratio = same["seconds_to_target"] / tied["seconds_to_target"]
+    if ratio > 1:
+        text += (f"Verdict: supported here, with one run each: tying got there {ratio:.1f} times sooner "
+                 "than the same model untied from the same start")
+        if zero["seconds_to_target"] < tied["seconds_to_target"]:
+            text += ", but the untied model's zero start alone gets there sooner still"
+    else:
+        text += (f"Verdict: not supported here, with one run each: the tied model took {1 / ratio:.1f} "
+                 "times as long as the same model untied from the same start")
+    return text + "."
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+def training_state(model, recipe="fast", steps_per_epoch=430) -> dict:
+    """Numbers and bytes a model's training keeps: parameters and the optimiser's variables.
+
+    The optimiser is the recipe's Nadam, built on the model's trainable variables (two slots,
+    momentum and velocity, per variable, plus a few scalars such as the step counter).
+    """
+    recipe = get_recipe(recipe)
+    optimizer = make_optimizer(recipe, steps_per_epoch, recipe.epochs)
+    optimizer.build(model.trainable_variables)
+
+    def size(variables):
+        counts = [int(np.prod(v.shape)) for v in variables]
+        return sum(counts), sum(n * np.dtype(v.dtype).itemsize for n, v in zip(counts, variables, strict=True))
+
+    (parameters, parameter_bytes), (state, state_bytes) = size(model.weights), size(optimizer.variables)
+    return {"parameters": parameters, "optimizer": state, "optimizer_variables": len(optimizer.variables),
+            "variables": len(model.trainable_variables), "total": parameters + state,
+            "mib": (parameter_bytes + state_bytes) / 2**20}
+
+
+def format_memory_table(states: dict) -> str:
+    """{label: training_state(...)} as a text table."""
+    lines = [f"{'model':<10}{'variables':>10}{'parameters':>12}{'Nadam state':>13}{'total':>10}{'MiB':>7}"]
+    for label, s in states.items():
+        lines.append(f"{label:<10}{s['variables']:>10}{s['parameters']:>12,}{s['optimizer']:>13,}"
+                     f"{s['total']:>10,}{s['mib']:>7.2f}")
+    return "\n".join(lines)
+
+
+def memory_verdict(tied: dict, untied: dict, images_bytes: int) -> str:
+    """A verdict on the memory tying saves, set against the training images' size."""
+    saving = 1 - tied["total"] / untied["total"]
+    images_mib = images_bytes / 2**20
+    return (f"Parameters plus Nadam's state: {tied['total']:,} numbers ({tied['mib']:.2f} MiB) tied "
+            f"against {untied['total']:,} ({untied['mib']:.2f} MiB) untied. Verdict: supported, tying "
+            f"saves {saving:.0%} of this memory; but {untied['mib'] - tied['mib']:.2f} MiB is small next "
+            f"to the {images_mib:.0f} MiB that the training images take as float32.")
+
+
+# --- overfitting ---------------------------------------------------------------------------------
+
+def overfit_sizes(profile: Profile) -> tuple[int, ...]:
+    """Training-set sizes for the overfitting runs: fewer in the quick profile."""
+    return (500, 5_000) if profile.is_quick else (500, 1_000, 5_000)
+
+
+def small_training_set(X_train, n_images, seed) -> np.ndarray:
+    """``n_images`` images drawn without replacement from ``X_train`` by ``seed``."""
+    if not 1 <= n_images <= len(X_train):
+        raise ValueError(f"n_images must be from 1 to {len(X_train):,} (the training images available); "
+                         f"got {n_images}.")
+    return X_train[np.random.default_rng(seed).permutation(len(X_train))[:n_images]]
+
+
+def overfit_run(n_images, tied, seed, data: FashionMNIST | None = None, profile: Profile | None = None):
+    """A 784-100-30-100-784 autoencoder trained on ``n_images`` images (cached).
+
+    Every run takes the same number of steps (epochs of ``OVERFIT_SAMPLES_PER_EPOCH`` images).
+    ``.info`` adds ``train_mse`` (on its ``n_images``) and ``valid_mse`` (all validation images).
+    """
+    profile, data = profile or active_profile(), data or load_fashion_mnist()
+    architecture = {"coding_size": OVERFIT_CODING_SIZE, "hidden_units": HIDDEN_UNITS, "tied": bool(tied)}
+    spec = training_spec("tying_overfit_autoencoder", architecture=architecture, train_images=n_images,
+                         samples_per_epoch=OVERFIT_SAMPLES_PER_EPOCH, monitor=OVERFIT_MONITOR_IMAGES,
+                         recipe=OVERFIT_RECIPE, seed=seed, profile=profile, data=data)
+
+    def arrays():
+        images = small_training_set(training_arrays(data, profile)[0], n_images, seed)
+        repeats = -(-OVERFIT_SAMPLES_PER_EPOCH // n_images)
+        return np.tile(images, (repeats, 1, 1))[:OVERFIT_SAMPLES_PER_EPOCH], data.X_valid[:OVERFIT_MONITOR_IMAGES]
+
+    def extras(model, history):
+        images = small_training_set(training_arrays(data, profile)[0], n_images, seed)
+        return {"train_mse": reconstruction_mse(model, images), "train_images": n_images}
+
+    return train_cached(spec, lambda: stacked_autoencoder(OVERFIT_CODING_SIZE, tied=bool(tied)),
+                        recipe=OVERFIT_RECIPE, seed=seed, data=data, profile=profile, arrays=arrays,
+                        extras=extras, verify=verify_autoencoder(
+                            IMAGE_SHAPE, (HIDDEN_UNITS, OVERFIT_CODING_SIZE), bool(tied),
+                            history_keys=("valid_mse", "train_mse")))
+
+
+def overfit_study(data=None, sizes=None, seeds=None, on_run: Callable | None = None) -> list[dict]:
+    """Tied and untied runs for every size and seed, as plain records (models are not kept).
+
+    Each record: ``n_images``, ``tied``, ``seed``, ``train_mse``, ``valid_mse``, ``gap`` (valid
+    minus train), ``lowest_monitor``/``final_monitor`` (validation MSE on the monitored images)
+    and ``from_cache``. ``on_run(record)`` is called after each run.
+    """
+    profile = active_profile()
+    data = data or load_fashion_mnist()
+    records = []
+    for n_images in sizes or overfit_sizes(profile):
+        for seed in profile.seeds if seeds is None else seeds:
+            for tied in (False, True):
+                run = overfit_run(n_images, tied, seed, data=data, profile=profile)
+                info = run.info
+                records.append({"n_images": n_images, "tied": tied, "seed": seed,
+                                "train_mse": info["train_mse"], "valid_mse": info["valid_mse"],
+                                "gap": info["valid_mse"] - info["train_mse"],
+                                "lowest_monitor": min(info["val_loss"]), "final_monitor": info["val_loss"][-1],
+                                "from_cache": run.from_cache})
+                del run
+                if on_run:
+                    on_run(records[-1])
+    return records
+
+
+def paired(records, field) -> dict:
+    """{n_images: (untied values, tied values)} for ``field``, each in seed order (so pairs match)."""
+    table = {}
+    for n_images in sorted({r["n_images"] for r in records}):
+        rows = sorted((r for r in records if r["n_images"] == n_images), key=lambda r: r["seed"])
+        table[n_images] = tuple(np.array([r[field] for r in rows if r["tied"] is tied]) for tied in (False, True))
+    return table
+
+
+def format_overfit_table(records) -> str:
+    """Means over seeds per training-set size: training and validation MSE and their gap."""
+    lines = [f"{'images':>7}{'seeds':>6}{'train MSE':>20}{'valid MSE':>20}{'gap (valid - train)':>22}",
+             f"{'':>13}{'untied':>10}{'tied':>10}{'untied':>10}{'tied':>10}{'untied':>11}{'tied':>11}"]
+    train, valid, gap = (paired(records, f) for f in ("train_mse", "valid_mse", "gap"))
+    for n in train:
+        means = [v.mean() for pair in (train[n], valid[n], gap[n]) for v in pair]
+        lines.append(f"{n:>7,}{len(train[n][0]):>6}" + "".join(f"{m:>10.5f}" for m in means[:4])
+                     + "".join(f"{m:>11.5f}" for m in means[4:]))
+    return "\n".join(lines)
+
+
+def overfit_verdict(records) -> str:
+    """A verdict on "tying limits overfitting", from :func:`overfit_study`'s records."""
+    gap, valid, train = (paired(records, f) for f in ("gap", "valid_mse", "train_mse"))
+    sizes, n_seeds = list(gap), min(len(pair[0]) for pair in gap.values())
+    smallest, largest = sizes[0], sizes[-1]
+    untied_small, untied_large = gap[smallest][0].mean(), gap[largest][0].mean()
+    rose = sum(r["final_monitor"] > r["lowest_monitor"] for r in records)
+    text = (f"The untied model's gap is {untied_small:.5f} at {smallest:,} images and {untied_large:.5f} at "
+            f"{largest:,}: " + ("it grows as the training set shrinks, the mark of memorising. "
+                                if untied_small > untied_large else
+                                "it does not grow as the training set shrinks, so these runs show "
+                                "little overfitting. ")
+            + f"Validation MSE ended above its lowest value in {rose} of {len(records)} runs. ")
+    smaller = [n for n in sizes if np.all(gap[n][1] < gap[n][0])]
+    larger = [n for n in sizes if np.all(gap[n][1] > gap[n][0])]
+    lower_valid = [n for n in sizes if np.all(valid[n][1] < valid[n][0])]
+    higher_train = [n for n in sizes if np.all(train[n][1] > train[n][0])]
+    counts = (f"tied's gap is smaller in every seed at {len(smaller)} of {len(sizes)} sizes and larger in "
+              f"every seed at {len(larger)}; its validation MSE is lower in every seed at {len(lower_valid)} "
+              f"of {len(sizes)} sizes")
+    if n_seeds < 2:
+        return text + (f"With one seed, {counts}, but one seed cannot tell a difference from seed-to-seed "
+                       "variation. Verdict: not judged; run the full profile (3 seeds).")
+    if len(smaller) == len(sizes):
+        verdict = "supported: tying gives a smaller gap at every size, in every seed"
+    elif len(larger) == len(sizes):
+        verdict = "not supported: tying gives a larger gap at every size, in every seed"
+    else:
+        verdict = "mixed: the sign of the difference depends on the size or the seed"
+    if higher_train:
+        verdict += (f"; the tied model also fits its own training images less closely (higher training "
+                    f"MSE in every seed at {len(higher_train)} of {len(sizes)} sizes)")
+    return text + f"Over {n_seeds} seeds, {counts}. Verdict: {verdict}."
