@@ -4,25 +4,60 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
-TEST_STAMP := $(VENV)/.installed-test
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+# The exact version and file hashes of every package, runtime and test tools; `make lock` refreshes it.
+LOCKFILE := requirements.lock
+# LOCK=1 (default): make lab and make test both install exactly $(LOCKFILE), hash-checked.
+# LOCK=0: the newest versions pyproject.toml allows (make lab then leaves out the test tools).
+# Each mode has its own stamps and deletes the other's, so switching modes reinstalls.
+LOCK ?= 1
+ifeq ($(LOCK),1)
+STAMP      := $(VENV)/.installed-lock
+TEST_STAMP := $(STAMP)
+else ifeq ($(LOCK),0)
+STAMP      := $(VENV)/.installed-newest
+TEST_STAMP := $(VENV)/.installed-newest-test
+else
+$(error LOCK=$(LOCK) is not a mode: use LOCK=1 (the default: the versions in $(LOCKFILE)) or LOCK=0 \
+(the newest versions pyproject.toml allows))
+endif
+LOCK_FAILED := { echo "make: could not install $(LOCKFILE) (made for Python 3.11 on Linux x86_64) into \
+$(VENV), whose Python is $$($(PY) -c 'import platform; print(platform.python_version())'). For the newest \
+versions pyproject.toml allows instead, run make again with LOCK=0." >&2; exit 1; }
 
-.PHONY: lab test lint setup data notebooks student bench bench-quick screenshots clean
+.PHONY: lab test lint setup data notebooks student bench bench-quick screenshots clean lock
 
-# The runtime (what a learner needs); reinstalled whenever pyproject.toml changes.
-$(STAMP): pyproject.toml
+$(PY):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create \
 	the virtual environment .venv with $(PYTHON). On Debian/Ubuntu: sudo apt-get install python3-venv, \
 	then run make again." >&2; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+
+ifeq ($(LOCK),1)
+# Runtime and test tools at the locked versions (pip refuses any file whose hash differs), then
+# helpers itself without resolving anything more; redone whenever the lock or pyproject.toml changes.
+$(STAMP): $(LOCKFILE) pyproject.toml | $(PY)
+	rm -f $(VENV)/.installed-newest $(VENV)/.installed-newest-test
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCKFILE) || $(LOCK_FAILED)
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+else
+# The runtime (what a learner needs) at the newest versions pyproject.toml allows, upgrading what an
+# earlier install left; redone whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(PY)
+	rm -f $(VENV)/.installed-lock
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager -e .
 	touch $@
 
 # The runtime plus the test tools (pytest, nbval, playwright, psutil, ruff); newer than $(STAMP).
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	touch $@
+endif
+
+# Rewrites $(LOCKFILE) with the newest versions pyproject.toml allows, and environment.yml's pins.
+lock: | $(PY)
+	bash tools/refresh_lock.sh
 
 setup: $(STAMP) data
 
@@ -64,3 +99,21 @@ bench-quick: setup
 # Refreshes the README's explorer screenshots from a real JupyterLab in Chromium.
 screenshots: $(TEST_STAMP) data
 	AE_PROFILE=quick $(PY) -m pytest tests/browser -q --screenshots-dir docs/images
+
+# The class cache (helpers/cache.py, tools/prewarm.py). CACHE_DIR defaults to $AE_CACHE_DIR, else
+# ~/.cache/stacked-ae-notebooks. `make cache` runs every notebook (full profile) so the cache holds all
+# they train; `make cache-archive` packs its entries with SHA256SUMS into CACHE_ARCHIVE;
+# `make cache-import CACHE_ARCHIVE=...` verifies one and adds its entries to CACHE_DIR.
+CACHE_DIR ?=
+CACHE_ARCHIVE ?= artifacts/ae-cache.tar.gz
+CACHE_FLAGS = $(if $(CACHE_DIR),--cache-dir "$(CACHE_DIR)")
+.PHONY: cache cache-archive cache-import
+
+cache: setup
+	$(PY) -m tools.prewarm $(CACHE_FLAGS)
+
+cache-archive: $(STAMP)
+	$(PY) -m tools.prewarm $(CACHE_FLAGS) --archive "$(CACHE_ARCHIVE)"
+
+cache-import: $(STAMP)
+	$(PY) -m tools.prewarm $(CACHE_FLAGS) --import "$(CACHE_ARCHIVE)"

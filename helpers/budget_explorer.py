@@ -1,29 +1,37 @@
 """The label-budget explorer of notebook 04: accuracy, confusion and mistakes at one label budget.
 
-:class:`BudgetExplorer` is a label-budget slider and a method selector showing the accuracy
-curves (current budget marked), the confusion matrix and misclassified test images of one
-run. Results come from a ``helpers.budget_study.LabelBudgetStudy``: memory, then the disk
+:class:`BudgetExplorer` is a label-budget slider and a row of method buttons showing the
+accuracy curves (current budget marked), the confusion matrix and misclassified test images of
+one run. Results come from a ``helpers.budget_study.LabelBudgetStudy``: memory, then the disk
 cache; a missing run is trained on the spot while the progress bar moves. A run that failed
-is not remembered: selecting it again retries.
+is not remembered: selecting it again retries. :func:`overview_figure` is the explorer's
+static picture (curves and two confusion matrices) for readers without a kernel, and
+:func:`overview_sentences` says what it shows.
+
+The method buttons are ``ToggleButtons``: plain ``<button>`` elements, so in JupyterLab's
+command mode Tab (or Shift+Tab) reaches each of them and Enter or Space selects it; a
+dropdown would need the mouse, since the notebook takes the arrow keys to move between cells.
 
 DOM contract (CSS classes the browser tests rely on): ``ae-budget-explorer`` (root),
-``ae-budget-slider``, ``ae-budget-method``, ``ae-budget-image``, ``ae-budget-readout``
-(text = :func:`budget_readout`), ``ae-budget-progress``, ``ae-budget-message``; plus
-``ae-budget-custom`` (a typed budget) and ``ae-budget-go`` (its button).
+``ae-budget-slider``, ``ae-budget-method`` (the buttons' container; the selected one has
+``mod-active``, its text is :func:`helpers.study_report.short_label`), ``ae-budget-image``,
+``ae-budget-readout`` (text = :func:`budget_readout`), ``ae-budget-progress``,
+``ae-budget-message``; plus ``ae-budget-custom`` (a typed budget) and ``ae-budget-go`` (its button).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import textwrap
 
 import ipywidgets as widgets
 
 from helpers.figure_parts import figure_png
 from helpers.labels import balanced_counts, check_budget
-from helpers.pretraining_plots import budget_explorer_figure
+from helpers.pretraining_plots import budget_explorer_figure, budget_overview_figure
 from helpers.study_methods import METHOD_LABELS, METHOD_RUNS
-from helpers.study_report import confusion_matrix, misclassified
+from helpers.study_report import confusion_matrix, misclassified, most_confused, short_label
 from helpers.widgets import Drawing, Explorer, check_choices, check_initial, failure_message
 
 MISCLASSIFIED_SLOTS = 8   # room for misclassified images in pretraining_plots.budget_explorer_figure
@@ -69,6 +77,53 @@ def budget_png(study, budget, method, seed, n_misclassified=MISCLASSIFIED_SLOTS)
         data.X_test[wrong], predictions[wrong], data.y_test[wrong],
         title=f"{budget_readout(result['budget'], method, result['accuracy'])} (seed {seed})")
     return figure_png(fig), result["accuracy"]
+
+
+def overview_runs(study, method, budgets=None, seed=None) -> dict:
+    """``{budget: (accuracy, confusion matrix)}`` of ``method``'s cached runs at ``budgets``
+    (default: the study's smallest and largest) for ``seed`` (default: the first, as the
+    explorer). Trains nothing: a missing run is a ValueError naming it."""
+    seed = study.seeds[0] if seed is None else seed
+    budgets = (min(study.budgets), max(study.budgets)) if budgets is None else budgets
+    runs = {}
+    for budget in budgets:
+        result = study.method_result(budget, seed, method, train=False)
+        if result is None:
+            raise ValueError(f"No result for {budget} labels ({method}, seed {seed}) in the cache yet; "
+                             "run the study first (study.run_all()).")
+        confusion = confusion_matrix(study.data.y_test, result["predictions"])
+        runs[result["budget"]] = (result["accuracy"], confusion)
+    return runs
+
+
+def overview_figure(study, method="fine-tuned", budgets=None, seed=None):
+    """The explorer's static picture: the accuracy curves with two runs ringed, and their
+    confusion matrices (see :func:`overview_runs` for the defaults). A pyplot figure."""
+    seed = study.seeds[0] if seed is None else seed
+    return budget_overview_figure(
+        study.summary(), METHOD_LABELS, study.budgets, study.pool_size, method,
+        overview_runs(study, method, budgets, seed), study.data.class_names,
+        title=f"test accuracy, mean ± std over seeds; rings: the runs below "
+              f"({METHOD_LABELS[method]}, seed {seed})")
+
+
+def overview_sentences(study, method="fine-tuned", budgets=None, seed=None, k=3) -> list[str]:
+    """What :func:`overview_figure` shows, in words: each run's accuracy and its ``k`` most
+    frequent confusions, then the confusions among those ``k`` at every budget shown."""
+    seed = study.seeds[0] if seed is None else seed
+    names = [name.split("/")[0] for name in study.data.class_names]
+    out, tops = [], []
+    for budget, (accuracy, confusion) in overview_runs(study, method, budgets, seed).items():
+        top = most_confused(confusion, names, k)
+        tops.append({(true, predicted) for true, predicted, _ in top})
+        pairs = ", ".join(f"{true} taken for {predicted} ({count:,} image{'s' * (count != 1)})"
+                          for true, predicted, count in top)
+        out.append(f"With {study.budget_label(budget)} labels ({METHOD_LABELS[method]}, seed {seed}): "
+                   f"{100 * accuracy:.1f}% of the test images right; most frequent confusions: {pairs}.")
+    common = sorted(set.intersection(*tops)) if tops else []
+    shared = ", ".join(f"{true} taken for {predicted}" for true, predicted in common) or "none"
+    out.append(f"Among the {k} most frequent confusions at every budget shown: {shared}.")
+    return [textwrap.fill(line, 100, subsequent_indent="  ") for line in out]
 
 
 def check_study(study):
@@ -133,17 +188,17 @@ class BudgetExplorer(Explorer):
             options=[(study.budget_label(b), b) for b in study.budgets], value=budget,
             description="labels", continuous_update=False, layout=widgets.Layout(width="460px"))
         self.slider.add_class("ae-budget-slider")
-        self.method = widgets.Dropdown(options=[(METHOD_LABELS[m], m) for m in study.methods],
-                                       value=method, description="method",
-                                       layout=widgets.Layout(width="340px"))
+        self.method = widgets.ToggleButtons(options=[(short_label(m), m) for m in study.methods],
+                                            value=method, description="method",
+                                            tooltips=[METHOD_LABELS[m] for m in study.methods],
+                                            style={"button_width": "150px"})
         self.method.add_class("ae-budget-method")
         self.custom = widgets.IntText(value=300, description="or type",
                                       layout=widgets.Layout(width="170px"))
         self.custom.add_class("ae-budget-custom")
         self.go = widgets.Button(description="show this budget", layout=widgets.Layout(width="140px"))
         self.go.add_class("ae-budget-go")
-        self.assemble("ae-budget-explorer", [widgets.HBox([self.slider, self.method]),
-                                             widgets.HBox([self.custom, self.go])])
+        self.assemble("ae-budget-explorer", [self.slider, self.method, widgets.HBox([self.custom, self.go])])
         self.follow(self.slider, self.method)
         self.go.on_click(lambda _button: self.show(self.custom.value))
 

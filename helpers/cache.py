@@ -1,17 +1,21 @@
 """Cache trained models and computed results on disk, so each is built once and never served wrong.
 
+Two layers: hits come first from the read-only shared layer ``$AE_SHARED_CACHE_DIR`` (one folder, that
+an instructor pre-warms with ``make cache``), then from the personal writable one: ``directory=``, else
+``$AE_CACHE_DIR``, else ``~/.cache/stacked-ae-notebooks``. All writing (entries, locks, probes, temp
+files) is in the personal layer; the shared one is only read (if both are one folder, it is personal).
+
 Guarantees: (1) A hit is what was asked for: its stored spec, library versions and ``FORMAT_VERSION``
 equal the request, a model's ``info`` is a dict, its ``<key>.keras`` matches the SHA-256 in the
 manifest ``<key>.json`` (written last) and the caller's ``verify`` passes. Anything else is damage:
-a ``RuntimeWarning`` names the path and reason, and the entry is rebuilt and overwritten. (2) An
-entry this user may not read is left alone: ``CachePermissionError`` says whose it is and how to fix
-that. (3) No work is lost: the folder is probed before building; if it, or storing, fails, a warning
-names the folder and ``AE_CACHE_DIR`` and the value is returned uncached (``CachedModel.stored``
-False). A read-only cache still serves every hit. (4) Files appear whole (temp file + ``os.replace``),
-with mode 0o666 minus the umask; no temp file stays behind (ours older than an hour are removed) and
-other users' files are never touched. (5) Concurrent misses of one entry build it once: they take
-turns on ``fcntl.flock`` of ``<key>.lock`` (up to ``AE_CACHE_LOCK_TIMEOUT`` s, default 1800).
-Location: the ``directory=`` argument, else ``$AE_CACHE_DIR``, else ``~/.cache/stacked-ae-notebooks``.
+a ``RuntimeWarning`` names the path and reason, and the entry is rebuilt into the personal layer (a
+damaged shared entry is left as it is). (2) An entry this user may not read is left alone:
+``CachePermissionError`` says whose it is and how to fix that. (3) No work is lost: the personal
+folder is probed before building; if it, or storing, fails, a warning says so and the value is
+returned uncached (``CachedModel.stored`` False). (4) Files appear whole, with mode 0o666 minus the
+umask (``helpers.cache_files``). (5) Concurrent misses of one entry build it once: they take turns on
+``fcntl.flock`` of ``<key>.lock`` (up to ``AE_CACHE_LOCK_TIMEOUT`` s, default 1800). Every warning and
+error names both layers and their variables.
 """
 
 import contextlib
@@ -21,18 +25,24 @@ import hashlib
 import importlib
 import json
 import os
-import pwd
-import secrets
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helpers.cache_files import (
+    atomic_write,
+    open_lock_file,
+    owner_of,
+    remove_stale_temp_files,
+    unwritable_reason,
+)
+
 ENV_VAR = "AE_CACHE_DIR"
+SHARED_ENV_VAR = "AE_SHARED_CACHE_DIR"
 LOCK_TIMEOUT_ENV_VAR = "AE_CACHE_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30 * 60.0   # seconds to wait for another process building the same entry
-STALE_TEMP_SECONDS = 60 * 60       # a temp file this old belongs to a process that died while writing
 FORMAT_VERSION = 3                 # bump when training code changes what a cached entry holds
 
 
@@ -62,9 +72,28 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or "~/.cache/stacked-ae-notebooks").expanduser()
 
 
+def shared_cache_dir() -> Path | None:
+    """The read-only shared folder named by ``$AE_SHARED_CACHE_DIR`` (one path, not a list), or None."""
+    text = os.environ.get(SHARED_ENV_VAR, "").strip()
+    return Path(text).expanduser() if text else None
+
+
+def _layers(folder: Path | None = None) -> str:
+    """The sentence every cache message ends with: which folders are the two layers, set by what."""
+    shared = shared_cache_dir()
+    return (f"[Cache layers: shared, read-only {shared or '(none)'} ({SHARED_ENV_VAR}); personal, "
+            f"writable {folder or cache_dir()} ({ENV_VAR} or directory=).]")
+
+
 def _read_layers(folder: Path) -> tuple[Path, ...]:
-    """Folders searched for a hit, in order. A read-only shared layer would be appended here."""
-    return (folder,)
+    """Folders searched for a hit, in order: the shared layer (unless unset or ``folder``), ``folder``."""
+    shared = shared_cache_dir()
+    if shared is None or os.path.realpath(shared) == os.path.realpath(folder):
+        return (folder,)
+    if not os.path.isdir(shared):
+        _warn(f"{SHARED_ENV_VAR} names {shared}, which is not a folder this user can reach, so no "
+              f"shared entry is served. Fix the path, or unset {SHARED_ENV_VAR}. {_layers(folder)}")
+    return (shared, folder)
 
 
 def library_versions() -> dict:
@@ -92,7 +121,7 @@ def _lock_timeout(seconds: float | None) -> float:
         return float(seconds if seconds is not None else text or DEFAULT_LOCK_TIMEOUT)
     except ValueError:
         raise ValueError(f"{LOCK_TIMEOUT_ENV_VAR}={text!r} is not a number of seconds; "
-                         f"set it to e.g. {DEFAULT_LOCK_TIMEOUT:.0f} or unset it.") from None
+                         f"set it to e.g. {DEFAULT_LOCK_TIMEOUT:.0f} or unset it. {_layers()}") from None
 
 
 def _warn(message: str) -> None:
@@ -101,17 +130,13 @@ def _warn(message: str) -> None:
 
 def _permission_error(path: Path) -> CachePermissionError:
     """Whose file ``path`` (or the first ancestor we can stat) is, and how to get access."""
-    for candidate in (path, *path.parents):
-        with contextlib.suppress(OSError):
-            status, owner = candidate.stat(), "?"
-            break
-    with contextlib.suppress(KeyError):
-        owner = pwd.getpwuid(status.st_uid).pw_name
+    candidate, status, owner = owner_of(path)
     access = "a+rx" if candidate.is_dir() else "a+r"
     return CachePermissionError(
         f"Cannot read the cache entry {path}: permission denied. {candidate} belongs to user "
         f"{owner} (uid {status.st_uid}, mode {status.st_mode & 0o7777:o}); it is left untouched. "
-        f"Ask {owner} to run `chmod {access} {candidate}`, or set {ENV_VAR} to a folder of your own.")
+        f"Ask {owner} to run `chmod {access} {candidate}`, or point {ENV_VAR} (or, for the shared "
+        f"layer, {SHARED_ENV_VAR}) at another folder. {_layers()}")
 
 
 @contextlib.contextmanager
@@ -187,8 +212,8 @@ def _lookup_result(folder: Path, key: str, request: dict, verify: Callable | Non
     return (result,)
 
 
-def _first_hit(folder: Path, lookup: Callable[[Path], Any], warn: bool):
-    """(value, damaged) from the first layer that has the entry; damage is warned about and skipped."""
+def _first_hit(folder: Path, lookup: Callable[[Path], Any], warn: bool, when: str = "now"):
+    """(value, damaged) from the first layer that has it; damage is warned about (rebuilt ``when``)."""
     damaged = False
     for layer in _read_layers(folder):
         try:
@@ -197,83 +222,28 @@ def _first_hit(folder: Path, lookup: Callable[[Path], Any], warn: bool):
                 return value, damaged
         except _Damage as damage:
             damaged = True
-            if warn:
-                _warn("Cache entry {} is damaged ({}); rebuilding and overwriting it.".format(*damage.args))
+            path, reason = damage.args
+            if not warn:
+                continue
+            if layer != folder:
+                _warn(f"Shared cache entry {path} is damaged ({reason}); it is left untouched (the shared "
+                      f"layer is never written); a personal copy is used or built {when}. "
+                      f"{_layers(folder)}")
+            else:
+                fix = "rebuilding and overwriting it" if when == "now" else f"it will be rebuilt {when}"
+                _warn(f"Cache entry {path} is damaged ({reason}); {fix}. {_layers(folder)}")
     return None, damaged
-
-
-def _new_temp_file(folder: Path, suffix: str) -> tuple[Path, int]:
-    """A fresh hidden temp file in ``folder`` and its mode: 0o666 minus the umask (and default ACL)."""
-    path = folder / f".tmp-{secrets.token_hex(8)}{suffix}"   # 64 random bits: names do not clash
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    mode = os.fstat(fd).st_mode & 0o777
-    os.close(fd)
-    return path, mode
-
-
-def _unwritable_reason(folder: Path) -> str | None:
-    """Why ``folder`` cannot hold new entries (None if it can): create it, write and remove a probe."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe, _ = _new_temp_file(folder, ".probe")
-        try:
-            probe.write_bytes(b"probe")
-        finally:
-            probe.unlink()
-    except FileExistsError:
-        return "it exists but is not a folder"
-    except OSError as err:
-        outside = err.filename and not Path(err.filename).is_relative_to(folder)
-        where = f" ({err.filename})" if outside else ""   # e.g. the parent that could not be created
-        return f"{err.strerror or err}{where}"
-    return None
-
-
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> str:
-    """Write ``path`` via a temp file and ``os.replace``; returns the SHA-256 of what was written."""
-    tmp, mode = _new_temp_file(path.parent, path.suffix)
-    try:
-        write(tmp)
-        os.chmod(tmp, mode)   # in case ``write`` recreated the file with a narrower mode
-        with open(tmp, "rb") as file:
-            digest = hashlib.sha256(file.read()).hexdigest()
-        os.replace(tmp, path)
-        return digest
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def _remove_stale_temp_files(folder: Path) -> None:
-    """Remove our own temp files left by processes that died while writing (others' are not ours)."""
-    for path in folder.glob(".tmp-*"):
-        with contextlib.suppress(OSError):
-            status = path.lstat()
-            if status.st_uid == os.geteuid() and time.time() - status.st_mtime > STALE_TEMP_SECONDS:
-                path.unlink()
-
-
-def _open_lock_file(path: Path) -> int | None:
-    """A read-only descriptor of ``path`` for ``flock`` (created if missing); None (warned) if impossible.
-
-    Not ``O_CREAT`` first: ``fs.protected_regular`` refuses it on another user's file in a sticky folder.
-    """
-    try:
-        while True:
-            with contextlib.suppress(FileNotFoundError):
-                return os.open(path, os.O_RDONLY)
-            with contextlib.suppress(FileExistsError):
-                return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as err:
-        _warn(f"Cannot open the lock file {path} ({err.strerror or err}); building without the lock, "
-              "so another process may build the same entry at the same time.")
-        return None
 
 
 @contextlib.contextmanager
 def _key_lock(path: Path, timeout: float):
     """Hold an exclusive ``flock`` on ``path`` (closing the descriptor, or dying, releases it)."""
-    fd = _open_lock_file(path)
+    try:
+        fd = open_lock_file(path)
+    except OSError as err:
+        fd = None
+        _warn(f"Cannot open the lock file {path} ({err.strerror or err}); building without the lock, "
+              f"so another process may build the same entry at the same time. {_layers(path.parent)}")
     try:
         deadline, told = time.monotonic() + timeout, False
         while fd is not None:
@@ -282,13 +252,14 @@ def _key_lock(path: Path, timeout: float):
                 break
             if not told:   # say why the cell seems to hang
                 _warn(f"Another process is building this cache entry ({path}); waiting for it (up to "
-                      f"{timeout:g} s, {LOCK_TIMEOUT_ENV_VAR}) rather than building it a second time.")
+                      f"{timeout:g} s, {LOCK_TIMEOUT_ENV_VAR}) rather than building it a second time. "
+                      f"{_layers(path.parent)}")
                 told = True
             if time.monotonic() >= deadline:
                 raise CacheLockTimeout(
                     f"Waited {timeout:g} s for the lock {path}: another process is still building this "
                     f"cache entry. Let it finish, or wait longer: set {LOCK_TIMEOUT_ENV_VAR} (seconds) or "
-                    "pass lock_timeout=.")
+                    f"pass lock_timeout=. {_layers(path.parent)}")
             time.sleep(0.2)
         yield
     finally:
@@ -305,10 +276,11 @@ def _serve_or_build(folder: Path, lock_name: str, lookup, build, store, lock_tim
     value, damaged = _first_hit(folder, lookup, warn=True)
     if value is not None:
         return value, True, True
-    problem = _unwritable_reason(folder)
+    problem = unwritable_reason(folder)
     if problem:
         _warn(f"The cache folder {folder} cannot be written ({problem}), so what is built now is not "
-              f"cached and will be rebuilt next time. Set {ENV_VAR} to a writable folder, or fix this one.")
+              f"cached and will be rebuilt next time. Set {ENV_VAR} to a writable folder, or fix this one "
+              f"({SHARED_ENV_VAR} is only read). {_layers(folder)}")
         return build(), False, False
     with _key_lock(folder / lock_name, _lock_timeout(lock_timeout)):
         value, _ = _first_hit(folder, lookup, warn=not damaged)   # another process may have stored it
@@ -316,11 +288,12 @@ def _serve_or_build(folder: Path, lock_name: str, lookup, build, store, lock_tim
             return value, True, True
         value = build()
         try:
-            _remove_stale_temp_files(folder)
+            remove_stale_temp_files(folder)
             store(value)
         except Exception as err:
             _warn(f"Could not store a cache entry in {folder} ({type(err).__name__}: {err}); it is "
-                  f"returned uncached. Free some space, or set {ENV_VAR} to a writable folder.")
+                  f"returned uncached. Free some space, or set {ENV_VAR} to a writable folder. "
+                  f"{_layers(folder)}")
             return value, False, False
     return value, False, True
 
@@ -340,9 +313,9 @@ def load_or_train_model(spec: dict, train: Callable[[], tuple[Any, dict]], *,
         model, info = trained
         if not isinstance(info, dict):
             raise TypeError(f"train() returned info of type {type(info).__name__}; it must be a dict")
-        digest = _atomic_write(folder / f"{key}.keras", model.save)
+        digest = atomic_write(folder / f"{key}.keras", model.save)
         manifest = {**request, "info": info, "model_file": f"{key}.keras", "model_sha256": digest}
-        _atomic_write(folder / f"{key}.json", lambda path: path.write_text(_to_json(manifest)))
+        atomic_write(folder / f"{key}.json", lambda path: path.write_text(_to_json(manifest)))
 
     (model, info), from_cache, stored = _serve_or_build(
         folder, f"{key}.lock", lambda layer: _lookup_model(layer, key, request, verify), train, store,
@@ -358,7 +331,7 @@ def load_or_compute(spec: dict, compute: Callable[[], Any], *, verify: Callable[
 
     def store(computed):
         entry = {**request, "result": computed[0]}
-        _atomic_write(folder / f"{key}.result.json", lambda path: path.write_text(_to_json(entry)))
+        atomic_write(folder / f"{key}.result.json", lambda path: path.write_text(_to_json(entry)))
 
     (result,), from_cache, _ = _serve_or_build(
         folder, f"{key}.result.lock", lambda layer: _lookup_result(layer, key, request, verify),
@@ -370,19 +343,12 @@ def cached_result(spec: dict, *, verify: Callable[[Any], None] | None = None, di
     """The stored result for ``spec`` if there is a good one, else None: a look-up only.
 
     It takes no lock, writes nothing and never waits, so asking "is this cached?" (an explorer
-    redrawing) cannot block behind another process that is computing the entry. A damaged entry
-    is warned about and reported as missing; the next ``load_or_compute`` rebuilds it.
+    redrawing) cannot block behind another process that is computing the entry. Both layers are
+    searched; a damaged entry is warned about and skipped; the next ``load_or_compute`` rebuilds it.
     """
     folder = Path(directory) if directory else cache_dir()
     key, request = cache_key(spec), _request(spec)
-    for layer in _read_layers(folder):
-        try:
-            hit = _lookup_result(layer, key, request, verify)
-        except _Damage as damage:
-            _warn("Cache entry {} is damaged ({}); it will be rebuilt when it is next computed.".format(
-                *damage.args))
-            continue
-        if hit is not None:
-            return hit[0]
-    return None
+    hit, _ = _first_hit(folder, lambda layer: _lookup_result(layer, key, request, verify), warn=True,
+                        when="when it is next computed")
+    return None if hit is None else hit[0]
 

@@ -8,6 +8,8 @@ moving the slider afterwards only re-renders (or re-uses) two small PNGs. A mode
 failed to load or train is not remembered: selecting it again retries.
 
 Widget callbacks are thin: they call the plain functions below, which are unit-tested.
+:meth:`CodingSizeExplorer.overview_figure` draws every model at once in a stored figure, for
+readers without a kernel; :func:`describe_mse_by_size` puts its curve into words.
 
 DOM contract (CSS classes the browser tests rely on): ``ae-explorer`` (root),
 ``ae-explorer-slider``, ``ae-explorer-tied`` (the toggle, only with ``show_tied_toggle``),
@@ -29,8 +31,8 @@ import numpy as np
 
 from helpers.data import load_fashion_mnist
 from helpers.figure_parts import figure_png
-from helpers.models import IMAGE_SHAPE, check_coding_size
-from helpers.plots import mse_curve_figure, reconstruction_strip_figure
+from helpers.models import IMAGE_SHAPE, check_coding_size, check_tied
+from helpers.plots import coding_size_overview_figure, mse_curve_figure, reconstruction_strip_figure
 from helpers.selection import one_per_class
 from helpers.training import FAST, trained_autoencoder
 from helpers.widgets import Drawing, Explorer, check_choices, check_initial, failure_message
@@ -106,6 +108,28 @@ def checked_mse(info) -> float:
     if not math.isfinite(mse):
         raise ModelFailedError(f"training did not converge (validation MSE is {mse}).")
     return float(mse)
+
+
+def describe_mse_by_size(sizes, mses) -> str:
+    """The MSE at each coding size, the relative change at each step, and which step changed most
+    and least, as text (the sentence is chosen from the numbers, so it holds in any profile)."""
+    if len(sizes) != len(mses) or len(sizes) < 2:
+        raise ValueError(f"need at least two coding sizes with one MSE each; got {len(sizes)} sizes "
+                         f"and {len(mses)} MSEs.")
+    steps = [(a, b, mb / ma - 1) for a, b, ma, mb in zip(sizes, sizes[1:], mses, mses[1:], strict=False)]
+    lines = [f"coding size {sizes[0]:>3}: validation MSE {mses[0]:.5f}"]
+    lines += [f"coding size {b:>3}: validation MSE {m:.5f} ({change:+.0%} from {a})"
+              for (a, b, change), m in zip(steps, mses[1:], strict=True)]
+    most, least = min(steps, key=lambda s: s[2]), max(steps, key=lambda s: s[2])
+    rises = [f"{a} to {b} ({change:+.0%})" for a, b, change in steps if change >= 0]
+    if rises:
+        verdict = [f"The error does not fall at every step: it rises from {', '.join(rises)}.",
+                   f"The largest drop is from {most[0]} to {most[1]} ({most[2]:+.0%})."]
+    else:
+        verdict = ["Every larger coding lowers the error.",
+                   f"The largest relative drop is from {most[0]} to {most[1]} ({most[2]:+.0%}), "
+                   f"the smallest from {least[0]} to {least[1]} ({least[2]:+.0%})."]
+    return "\n".join([*lines, *verdict])
 
 
 # --- the explorer ------------------------------------------------------------------------------
@@ -243,6 +267,26 @@ class CodingSizeExplorer(Explorer):
         """Draw (coding_size, tied) (default: the widgets' values). False + message on failure."""
         return self.show_key((self.coding_size if coding_size is None else coding_size,
                               self.tied if tied is None else bool(tied)))
+
+    def overview_figure(self, tied=None):
+        """A stored picture of what the widget shows: the explorer's images on top, one row of
+        reconstructions per coding size, and validation MSE against coding size beside them.
+
+        ``tied=None`` draws the kinds the explorer offers (both, untied then tied per size, with
+        ``show_tied_toggle``; else the current one); ``True``/``False`` draws only that kind.
+        Models come from :meth:`model_for` (already loaded after :meth:`warm_up`). Returns a pyplot
+        ``Figure`` (show it with ``plt.show()``).
+        """
+        kinds = (((False, True) if self.show_tied_toggle else (self.tied,)) if tied is None
+                 else (check_tied(tied),))
+        rows = {}
+        for size in self.sizes:
+            for kind in kinds:
+                cached = self.model_for(size, kind)
+                name = f"{size} ({kind_name(kind)})" if len(kinds) > 1 else f"coding size {size}"
+                rows[f"{name}\nMSE {checked_mse(cached.info):.4f}"] = reconstruct(cached.model, self.images)
+        curves = {kind_name(kind): self.mse_curve(kind) for kind in kinds}
+        return coding_size_overview_figure(self.images, rows, curves)
 
     def warm_up(self, sizes=None, tied_options=None, show_progress=True) -> dict:
         """Load (training if missing) every model the explorer offers, then draw.

@@ -119,7 +119,8 @@ def _encoder_copy(model, encoder, label):
 
 def _same_weights(a, b) -> bool:
     wa, wb = a.get_weights(), b.get_weights()
-    return len(wa) == len(wb) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+    return len(wa) == len(wb) and all(x.shape == y.shape and np.array_equal(x, y)
+                                      for x, y in zip(wa, wb, strict=True))
 
 
 def _check_seed_is_used(make_classifier, encoder, first_builds) -> None:

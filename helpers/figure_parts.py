@@ -11,7 +11,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import NullFormatter
 
 IMAGE_SIDE = 28
 
@@ -75,16 +75,41 @@ def log_x_ticks_at(ax, values, tick_labels, fontsize=None):
     ax.minorticks_off()
 
 
-def log_y_axis(ax, label, steps=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)):
-    """Logarithmic y axis with labels at ``steps`` times each power of ten (0.015, 0.02, ...).
+# Steps within a decade, coarse to fine: the coarsest that puts enough labels inside the data wins.
+LOG_TICK_STEPS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+                  (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0))
 
-    Plain decades would leave an MSE axis spanning 0.013 to 0.03 with no label at all.
+
+def log_ticks_covering(low, high, min_inside=3) -> list[float]:
+    """Round tick values for a log axis whose first tick is at or below ``low`` and last at or
+    above ``high``, so every plotted value lies between two labelled ticks.
+
+    Uses the coarsest of ``LOG_TICK_STEPS`` that puts at least ``min_inside`` ticks within
+    [low, high] (the finest if none does); e.g. 0.0118..0.031 gives 0.01, 0.015, 0.02, 0.03, 0.05.
     """
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+        raise ValueError(f"log ticks need finite values with 0 < low <= high; got low={low}, high={high}.")
+    decades = range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+    for steps in LOG_TICK_STEPS:
+        candidates = sorted({float(f"{s * 10.0 ** d:.6g}") for d in decades for s in steps})
+        inside = [t for t in candidates if low <= t <= high]
+        if len(inside) >= min_inside or steps is LOG_TICK_STEPS[-1]:
+            below = max(t for t in candidates if t < low or (t == low < high))
+            above = min(t for t in candidates if t > high or (t == high > low))
+            return sorted({below, *inside, above})
+    raise AssertionError("unreachable")
+
+
+def log_y_ticks_covering(ax, values, label):
+    """Log y axis labelled at :func:`log_ticks_covering` of ``values`` and limited to them."""
+    values = np.asarray([v for v in np.ravel(values) if np.isfinite(v) and v > 0], dtype=float)
+    ticks = log_ticks_covering(values.min(), values.max()) if len(values) else [0.01, 0.1]
     ax.set_yscale("log")
-    ax.set_ylabel(label)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=steps))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    ax.set_ylim(ticks[0], ticks[-1])
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([f"{t:g}" for t in ticks])
     ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(label)
 
 
 def figure_png(fig, dpi=None) -> bytes:

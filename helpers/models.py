@@ -166,7 +166,8 @@ def shared_variable_count(model) -> int:
 def dead_units(activations) -> int:
     """How many columns (units) of ``activations`` (n, units) are never above zero.
 
-    For ReLU units this means "dead": zero for every input, so no gradient reaches them.
+    For ReLU units this means "dead" on these inputs: zero for every one of them, so no
+    gradient reaches their incoming weights from these inputs.
     """
     activations = np.asarray(activations)
     return int(np.sum(activations.reshape(len(activations), -1).max(axis=0) <= 0))
@@ -175,9 +176,10 @@ def dead_units(activations) -> int:
 def dead_codings(model, images, batch_size=1024) -> int:
     """How many codings of ``model`` (a ReLU autoencoder or its encoder) are zero for every image.
 
-    A ReLU coding that is zero for all inputs gets no gradient, so training cannot revive it:
-    the autoencoder then works with fewer codings than its coding size. (For a linear
-    encoder the count has no such meaning.)
+    A ReLU coding that is zero for all inputs passes no gradient to its own incoming weights and
+    bias, so they stop learning; the layer below keeps changing, though, so the coding can come
+    back. While it is dead, the autoencoder works with fewer codings than its coding size. (For a
+    linear encoder the count has no such meaning.)
     """
     encoder = getattr(model, "encoder", model)
     codings = encoder.predict(np.asarray(images, dtype="float32"), batch_size=batch_size, verbose=0)

@@ -1,11 +1,11 @@
-"""Figures for the autoencoder lessons: images, reconstructions, MSE curves, codings, weights.
+"""Figures for the autoencoder lessons: images, reconstructions, MSE curves, weights.
 
 Functions named ``*_figure`` return a ``matplotlib.figure.Figure``. Those meant for a
 notebook cell are made through ``pyplot`` so that ``plt.show()`` displays them; the two
 the coding-size explorer renders off-screen (``reconstruction_strip_figure``,
 ``mse_curve_figure``) are plain ``Figure`` objects that never touch ``pyplot``, turned into
 PNG bytes with :func:`helpers.figure_parts.figure_png`. The label-budget figures are in
-:mod:`helpers.pretraining_plots`.
+:mod:`helpers.pretraining_plots`, the maps of the codings in :mod:`helpers.map_plots`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,18 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.ticker import MaxNLocator
 
 from helpers.figure_parts import (
     IMAGE_SIDE,
     log_x_ticks_at,
-    log_y_axis,
+    log_y_ticks_covering,
     panel_grid,
     ring_current_point,
     rows_needed,
     show_pixels,
     square,
 )
-from helpers.selection import sparse_subset
 
 # --- images and reconstructions ----------------------------------------------------------------
 
@@ -101,20 +99,25 @@ def reconstruction_strip_figure(originals, reconstructions, title=None, width=7.
 def learning_curves_figure(histories, title="Learning curves"):
     """Training (dashed) and validation (solid) MSE per epoch, one colour per model.
 
-    ``histories`` maps a label to a history dict with ``loss`` and ``val_loss`` lists.
+    ``histories`` maps a label to a history dict with ``loss`` and ``val_loss`` lists. The log
+    y axis is labelled from below the smallest to above the largest value plotted.
     """
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    plotted = []
     for k, (label, history) in enumerate(histories.items()):
         colour = f"C{k}"
         epochs = np.arange(1, len(history["loss"]) + 1)
-        ax.plot(epochs, history["loss"], "--", color=colour, label=f"{label}: training")
-        ax.plot(epochs, history["val_loss"], "-o", color=colour, markersize=3,
+        ax.plot(epochs, history["loss"], "--", color=colour, linewidth=2, label=f"{label}: training")
+        ax.plot(epochs, history["val_loss"], "-o", color=colour, markersize=4, linewidth=2,
                 label=f"{label}: validation")
-    ax.set_xlabel("epoch")
+        plotted += [*history["loss"], *history["val_loss"]]
+    ax.set_xlabel("epoch", fontsize=12)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    log_y_axis(ax, "reconstruction MSE", steps=np.arange(1.0, 10.0, 0.5))
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    log_y_ticks_covering(ax, plotted, "reconstruction MSE (log scale)")
+    ax.yaxis.label.set_fontsize(12)
+    ax.tick_params(labelsize=11)
+    ax.set_title(title, fontsize=13)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -144,7 +147,7 @@ def layerwise_curves_figure(end_to_end, greedy, checkpoints, end_to_end_mse):
         if mask.any():
             ax.plot(seconds[mask], mse[mask], "-s", color=colour, markersize=3, label=label)
     ax.set_xlabel("training wall time (s, cumulative; includes compilation)")
-    log_y_axis(ax, "validation MSE (images, log scale)")
+    log_y_ticks_covering(ax, [*mse, *end_to_end["val_loss"]], "validation MSE (images, log scale)")
     ax.set_title("Learning curves")
     ax.legend(fontsize=7)
 
@@ -191,36 +194,47 @@ def mse_curve_figure(curves, current=None, width=4.2, height=3.0, dpi=80):
     return fig
 
 
-# --- what the codings and the coding units show -------------------------------------------------
+def coding_size_overview_figure(originals, rows, curves, title=None, image_scale=0.72):
+    """The coding-size explorer on one page, for readers without a kernel: the originals on top,
+    one row of reconstructions per model below, and validation MSE against coding size beside.
 
-def coding_space_figure(points, labels, class_names, images=None, n_thumbnails=40,
-                        thumbnail_zoom=0.7, seed=0, title="Codings projected to 2-D"):
-    """Scatter of 2-D points coloured by class, with image thumbnails on a sparse subset.
-
-    ``points`` (n, 2), e.g. from :func:`helpers.projection.pca_project`; ``images``
-    (n, 28, 28) are the images behind the points (optional).
+    ``rows`` is {row label: reconstructions (n, 28, 28)}, in display order; ``curves`` is
+    {label: (sizes, MSEs)} as for :func:`mse_curve_figure`. Each image row is one ``imshow``
+    of :func:`image_strip` (``fig.axes[:len(rows) + 1]``); the curve is the last axes.
     """
-    points, labels = np.asarray(points), np.asarray(labels)
-    fig, ax = plt.subplots(figsize=(9, 7.5))
-    cmap = plt.get_cmap("tab10")
-    for c, name in enumerate(class_names):
-        mask = labels == c
-        ax.scatter(points[mask, 0], points[mask, 1], s=4, color=cmap(c), alpha=0.6, label=name)
-    if images is not None and n_thumbnails:
-        span = np.ptp(points, axis=0).max()
-        chosen = sparse_subset(points, min_distance=span / 12, max_count=n_thumbnails, seed=seed)
-        for i in chosen:
-            box = OffsetImage(square(images[i]), cmap="binary", zoom=thumbnail_zoom)
-            ax.add_artist(AnnotationBbox(box, points[i], frameon=True, pad=0.1,
-                                         bboxprops={"edgecolor": cmap(int(labels[i])),
-                                                    "linewidth": 1.5}))
-    ax.set_xlabel("first principal component")
-    ax.set_ylabel("second principal component")
-    ax.set_title(title)
-    ax.legend(markerscale=4, fontsize=8, loc="upper right", framealpha=0.9)
-    fig.tight_layout()
+    originals = np.asarray(originals)
+    stacks = {"originals": originals, **{label: np.asarray(r) for label, r in rows.items()}}
+    n_rows, n_images = len(stacks), len(originals)
+    strip_width = n_images * image_scale
+    height = max(n_rows * image_scale * 1.08, 3.6) + 0.5
+    fig = plt.figure(figsize=(strip_width + 6.2, height))
+    grid = fig.add_gridspec(n_rows, 2, width_ratios=(strip_width, 4.2), wspace=0.35, hspace=0.12)
+    for r, (label, stack) in enumerate(stacks.items()):
+        ax = fig.add_subplot(grid[r, 0])
+        show_pixels(ax, image_strip(np.clip(stack, 0, 1)), interpolation="nearest")
+        ax.set_ylabel(label, fontsize=11, rotation=0, ha="right", va="center")
+    ax = fig.add_subplot(grid[:, 1])
+    plotted = []
+    for k, (label, (sizes, mses)) in enumerate(curves.items()):
+        if len(sizes):
+            ax.plot(sizes, mses, "-o", color=f"C{k}", markersize=6, linewidth=2, label=label)
+            plotted += list(mses)
+    all_sizes = sorted({s for sizes, _ in curves.values() for s in sizes})
+    log_x_ticks_at(ax, all_sizes, [str(s) for s in all_sizes], fontsize=11)
+    log_y_ticks_covering(ax, plotted, "validation MSE (log scale)")
+    ax.yaxis.label.set_fontsize(12)
+    ax.tick_params(labelsize=11)
+    ax.set_xlabel("coding size", fontsize=12)
+    if len(curves) > 1:
+        ax.legend(fontsize=11)
+    if title:
+        fig.suptitle(title, fontsize=13)
+    fig.subplots_adjust(left=0.14, right=0.98, top=1 - (0.6 if title else 0.15) / height,
+                        bottom=0.55 / height)   # room in inches for the title and the x-axis labels
     return fig
 
+
+# --- what the coding units show -------------------------------------------------
 
 def weight_mosaic(kernel, n_cols=10, gap=2) -> np.ndarray:
     """Columns of a (784, units) kernel as 28x28 tiles in one array, each scaled to [-1, 1].

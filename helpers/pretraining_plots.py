@@ -2,9 +2,10 @@
 
 Notebook 04 shows accuracy and the gain over from-scratch training against the label
 budget (:func:`accuracy_vs_labels_figure`, :func:`gain_vs_labels_figure`); its explorer
-renders :func:`budget_explorer_figure` off-screen (a plain ``Figure``, never ``pyplot``);
+renders :func:`budget_explorer_figure` off-screen (a plain ``Figure``, never ``pyplot``), and
+:func:`budget_overview_figure` is its static picture for readers without a kernel;
 notebook 05 compares seeds run by run (:func:`paired_accuracy_figure`). Accuracies come in
-as fractions and are drawn in percent.
+as fractions and are drawn in percent. Legends sit outside the axes, so they never cover data.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def budget_tick_label(budget, pool_size, compact=False) -> str:
 
 
 def _budget_axis(ax, budgets, pool_size, compact=False):
-    log_x_ticks_at(ax, budgets, [budget_tick_label(b, pool_size, compact) for b in budgets], fontsize=8)
+    log_x_ticks_at(ax, budgets, [budget_tick_label(b, pool_size, compact) for b in budgets], fontsize=9)
     ax.set_xlabel("labelled training images (log scale)")
 
 
@@ -63,75 +64,119 @@ def draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlig
     return lines
 
 
+def legend_outside(ax, fontsize=9, **options):
+    """The legend to the right of ``ax``, outside it, so that it never covers data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=fontsize,
+                     **options)
+
+
 def accuracy_vs_labels_figure(summary, method_labels, budgets, pool_size, title=None):
     """Notebook figure: test accuracy against the number of labels, with error bars."""
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(10.5, 5), layout="constrained")
     draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size)
     ax.set_title(title or "Test accuracy (10,000 images) against the number of labels")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    legend_outside(ax)
     return fig
 
 
-def draw_confusion(ax, confusion, class_names):
-    """Row-normalised confusion matrix (% of each true class), with the counts written in."""
+def draw_confusion(ax, confusion, class_names, fontsize=9):
+    """Row-normalised confusion matrix (% of each true class), with the counts written in.
+
+    Counts are white on dark cells and black on light ones (by the cell colour's luminance).
+    """
     confusion = np.asarray(confusion)
     totals = confusion.sum(axis=1, keepdims=True)
     share = np.divide(confusion, totals, out=np.zeros(confusion.shape, float), where=totals > 0)
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    colours = image.cmap(image.norm(share))
+    luminance = colours[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
     n = len(class_names)
     for i in range(n):
         for j in range(n):
             if confusion[i, j]:
-                ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=5.5,
-                        color="white" if share[i, j] > 0.5 else "black")
+                ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=fontsize,
+                        color="white" if luminance[i, j] < 0.5 else "black")
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
-    ax.set_xticklabels(class_names, rotation=90, fontsize=6.5)
-    ax.set_yticklabels(class_names, fontsize=6.5)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xticklabels(class_names, rotation=45, ha="right", rotation_mode="anchor", fontsize=fontsize)
+    ax.set_yticklabels(class_names, fontsize=fontsize)
+    ax.set_xlabel("predicted", fontsize=fontsize + 1)
+    ax.set_ylabel("true", fontsize=fontsize + 1)
     ax.grid(False)
     return image
 
 
-def budget_explorer_figure(summary, method_labels, budgets, pool_size, budget, method, accuracy,
-                           confusion, class_names, images, predicted, true, title=None,
-                           width=13.0, dpi=72):
-    """Off-screen figure for the label-budget explorer: curves with the current budget
-    marked | confusion matrix | misclassified test images with predicted and true labels.
+def _pixels(fig, left, bottom, width, height):
+    """An axes placed in pixels of ``fig`` (origin bottom left), for a layout that never moves."""
+    w, h = fig.get_size_inches() * fig.dpi
+    return fig.add_axes((left / w, bottom / h, width / w, height / h))
 
-    The current point is the last line drawn on ``fig.axes[0]`` (a red ring at
-    ``(budget, 100 * accuracy)``), after a vertical line at ``budget``. Up to
-    ``N_MISCLASSIFIED_SHOWN`` images are shown.
+
+def budget_explorer_figure(summary, method_labels, budgets, pool_size, budget, method, accuracy,
+                           confusion, class_names, images, predicted, true, title=None, dpi=72):
+    """Off-screen figure for the label-budget explorer, 936 x 640 pixels: the curves with the
+    current budget marked (legend above them) | the confusion matrix; below, misclassified
+    test images with predicted and true labels.
+
+    ``fig.axes[0]`` holds the curves; its last line is the current point (a red ring at
+    ``(budget, 100 * accuracy)``), after a vertical line at ``budget``. ``fig.axes[1]`` is the
+    confusion matrix, then ``N_MISCLASSIFIED_SHOWN`` image axes (blank when fewer images).
     """
     short_names = [name.split("/")[0] for name in class_names]   # "T-shirt/top" -> "T-shirt"
-    fig = Figure(figsize=(width, width * 0.33), dpi=dpi)
-    grid = fig.add_gridspec(2, 8, width_ratios=[2.6, 0.25, 2.0, 0.25, 1, 1, 1, 1],
-                            left=0.05, right=0.99, top=0.86, bottom=0.2, wspace=0.15, hspace=0.5)
-    ax = fig.add_subplot(grid[:, 0])
-    draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=method,
-                         compact=True)
+    fig = Figure(figsize=(936 / dpi, 640 / dpi), dpi=dpi)
+    ax = _pixels(fig, 58, 272, 440, 250)
+    draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=method, compact=True)
     ax.axvline(budget, color="red", linewidth=1, linestyle=":")
     if accuracy is not None:
         ring_current_point(ax, budget, 100 * accuracy)
-    ax.legend(fontsize=6.5, loc="lower right")
-    ax.set_title("accuracy (mean ± std over seeds)", fontsize=9)
-    cx = fig.add_subplot(grid[:, 2])
-    draw_confusion(cx, confusion, short_names)
-    cx.set_title("confusion matrix (shown run)", fontsize=9)
+    ax.tick_params(labelsize=10)
+    ax.xaxis.label.set_fontsize(10)
+    ax.yaxis.label.set_fontsize(10)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02, 1.0, 0.2), mode="expand", ncol=2,
+              borderaxespad=0, frameon=False, fontsize=10)
+    fig.text(58 / 936, 596 / 640, "accuracy, mean ± std over seeds (ring: the run shown)", fontsize=11)
+    cx = _pixels(fig, 630, 222, 300, 300)
+    draw_confusion(cx, confusion, short_names, fontsize=10)
+    cx.set_title("confusion matrix of the run shown", fontsize=11)
     images = np.asarray(images)
     for k in range(N_MISCLASSIFIED_SHOWN):
-        mx = fig.add_subplot(grid[k // 4, 4 + k % 4])
+        mx = _pixels(fig, 16 + k * 115, 14, 96, 96)
         mx.set_axis_off()
         if k < len(images):
             show_pixels(mx, square(images[k]))
             mx.set_title(f"pred: {short_names[predicted[k]]}\ntrue: {short_names[true[k]]}",
-                         fontsize=7, color="firebrick")
+                         fontsize=10, color="firebrick")
     if not len(images):
-        fig.text(0.8, 0.5, "no misclassified test image", ha="center", fontsize=9)
+        fig.text(0.5, 0.08, "no misclassified test image", ha="center", fontsize=11)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=12, y=0.985)
+    return fig
+
+
+def budget_overview_figure(summary, method_labels, budgets, pool_size, method, runs, class_names,
+                           title=None):
+    """The explorer's content as one static picture: accuracy curves with the shown runs ringed,
+    then the confusion matrix of each run side by side.
+
+    ``runs``: ``{budget: (accuracy, confusion)}`` for one method and seed (usually two budgets).
+    ``fig.axes[0]`` holds the curves, each ring among its last ``len(runs)`` lines; the
+    confusion matrices follow in the order of ``runs``.
+    """
+    short_names = [name.split("/")[0] for name in class_names]
+    fig = plt.figure(figsize=(11, 10.5), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.25])
+    ax = top.subplots()
+    draw_accuracy_curves(ax, summary, method_labels, budgets, pool_size, highlight=method)
+    for budget, (accuracy, _) in runs.items():
+        ring_current_point(ax, budget, 100 * accuracy)
+    ax.set_title(title or f"test accuracy, mean ± std over seeds; rings: the runs below "
+                 f"({method_labels.get(method, method)})", fontsize=11)
+    legend_outside(ax)
+    for cx, (budget, (accuracy, confusion)) in zip(bottom.subplots(1, len(runs)) if len(runs) > 1
+                                                   else [bottom.subplots()], runs.items(), strict=True):
+        draw_confusion(cx, confusion, short_names, fontsize=9)
+        cx.set_title(f"{budget_tick_label(budget, pool_size).replace(chr(10), ' ')} labels: "
+                     f"{100 * accuracy:.1f}% right", fontsize=11)
     return fig
 
 
@@ -139,26 +184,26 @@ def gain_vs_labels_figure(gains, method_labels, budgets, pool_size, colours=None
     """Accuracy gained over the from-scratch baseline (percentage points) against the budget.
 
     ``gains``: {method: {budget: (mean, std, per-seed gains)}}
-    (``LabelBudgetStudy.paired_gains``). Each seed's difference is a small dot; the mean
+    (``LabelBudgetStudy.paired_gains``). Each seed's difference is a diamond; the mean
     +- std is the line. Above zero, the method beat the same-architecture baseline.
     """
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(10.5, 4.8), layout="constrained")
     ax.axhline(0, color="black", linewidth=1)
     for k, (method, points) in enumerate(gains.items()):
         if not points:
             continue
         colour = (colours or {}).get(method, f"C{k}")
-        shift = 1 + 0.04 * (k - (len(gains) - 1) / 2)      # side by side on the log axis
-        _percent_errorbar(ax, points, shift, markersize=5, color=colour,
+        shift = 1 + 0.1 * (k - (len(gains) - 1) / 2)       # side by side on the log axis
+        _percent_errorbar(ax, points, shift, markersize=5, color=colour, elinewidth=1,
                           label=method_labels.get(method, method))
-        for b in sorted(points):
+        for b in sorted(points):   # each seed beside its method's error bar, not on it
             seeds = 100 * np.asarray(points[b][2])
-            ax.plot([b * shift] * len(seeds), seeds, ".", color=colour, alpha=0.45, markersize=5)
+            ax.plot([b * shift * 1.035] * len(seeds), seeds, "D", color=colour, alpha=0.85, markersize=5,
+                    markeredgecolor="white", markeredgewidth=0.6, zorder=3)
     _budget_axis(ax, budgets, pool_size)
     ax.set_ylabel("accuracy minus scratch (points)")
     ax.set_title("Gain over the same classifier trained from scratch (same labels, same seed)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    legend_outside(ax)
     return fig
 
 
@@ -170,7 +215,7 @@ def paired_accuracy_figure(rows, methods=("scratch", "frozen", "pretrained"), la
     """
     labels = labels or {"scratch": "from scratch", "frozen": "pretrained,\nfrozen",
                         "pretrained": "pretrained,\nfine-tuned"}
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
     xs = np.arange(len(methods))
     for k, row in enumerate(rows):
         ax.plot(xs, [100 * row[m] for m in methods], "-o", color=f"C{k}", label=f"seed {row['seed']}")
@@ -180,6 +225,5 @@ def paired_accuracy_figure(rows, methods=("scratch", "frozen", "pretrained"), la
     ax.set_xticklabels([labels.get(m, m) for m in methods])
     ax.set_xlim(-0.5, len(methods) - 0.5)
     ax.set_ylabel("test accuracy (%)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    legend_outside(ax, fontsize=8)
     return fig

@@ -1,68 +1,24 @@
 """Figures for notebook 02's measurements of tying: learning curves against time, and the overfitting gap.
 
 Both return a pyplot ``Figure`` (show it with ``plt.show()``). Legends sit below the axes, never on
-the data, and logarithmic axes are labelled across the whole plotted range (:func:`log_ticks_covering`).
+the data, and logarithmic axes are labelled across the whole plotted range
+(``figure_parts.log_y_ticks_covering``).
 """
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+from matplotlib.ticker import MaxNLocator
 
-from helpers.figure_parts import log_x_ticks_at
+from helpers.figure_parts import log_x_ticks_at, log_y_ticks_covering
 from helpers.tying_study import first_epoch_at_or_below, paired
-
-# Tick mantissas from coarse to fine; the finest set that gives few enough ticks is used.
-TICK_MANTISSAS = (
-    (1.0,),
-    (1.0, 2.0, 5.0),
-    (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
-    (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0),
-    tuple(np.round(np.arange(1.0, 10.0, 0.1), 1)),
-    tuple(np.round(np.arange(1.0, 10.0, 0.02), 2)),
-)
-
-
-def log_ticks_covering(low, high, max_ticks=7) -> list[float]:
-    """Round values for a log axis from ``low`` to ``high``: as many as fit in ``max_ticks``.
-
-    A narrow MSE range (say 0.0118 to 0.04) gets ticks down to its bottom (0.012), where plain
-    decades, or a fixed list of steps, would leave the lower part unlabelled.
-    """
-    if not 0 < low <= high:
-        raise ValueError(f"low and high must be positive with low <= high; got low={low}, high={high}.")
-    decades = range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
-    best = []
-    for mantissas in TICK_MANTISSAS:
-        ticks = sorted({round(m * 10.0**e, 12) for e in decades for m in mantissas})
-        inside = [t for t in ticks if low <= t <= high]
-        if len(inside) > max_ticks:
-            break
-        best = inside
-        if len(best) >= max(2, max_ticks - 2):
-            break
-    return best if len(best) >= 2 else [float(f"{low:.3g}"), float(f"{high:.3g}")]
-
-
-def log_y_ticks(ax, values, label, max_ticks=7):
-    """Logarithmic y axis labelled by :func:`log_ticks_covering` over ``values``' range."""
-    values = np.asarray(values, dtype=float)
-    low, high = float(values.min()), float(values.max())
-    ax.set_yscale("log")
-    ax.set_ylabel(label)
-    ax.yaxis.set_major_locator(FixedLocator(log_ticks_covering(low, high, max_ticks)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _legend_below(fig, handles, ncol):
-    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
 
 
 def speed_figure(histories: dict, target: float, title="Tied and untied, coding size 30"):
@@ -85,8 +41,9 @@ def speed_figure(histories: dict, target: float, title="Tied and untied, coding 
         handles.append(Line2D([], [], color=colour, marker="o", markersize=4, label=label))
     for axes in (ax, bx):
         axes.axhline(target, color="0.3", linestyle=":", linewidth=1.2)
-    log_y_ticks(ax, [*plotted, target], "reconstruction MSE (log scale)")
+    log_y_ticks_covering(ax, [*plotted, target], "reconstruction MSE (log scale)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Per epoch: training dashed, validation solid")
     bx.set_xlabel("training wall time (s, cumulative; the first epoch includes compiling)")
     bx.set_title("Validation MSE against time")

@@ -1,12 +1,11 @@
 """Measuring the textbook's claims about tied weights: speed, memory and overfitting.
 
-The textbook says tying halves the weights, speeds up training and limits overfitting. Notebook
-02 counts the weights; this module measures the rest and turns each measurement into a verdict
-sentence computed from the numbers (never written in advance):
+The textbook says tying halves the weights, speeds up training and limits overfitting. This module
+measures them and turns each measurement into a verdict computed from the numbers:
 
-* **speed**: the models of ``SPEED_MODELS`` (tied; untied with the same random start; untied
-  with the suite's zero start), read from their training records: seconds per epoch and the
-  time to a validation MSE that every run reaches;
+* **weights**: the two parameter counts (:func:`weights_verdict`);
+* **speed**: the models of ``SPEED_MODELS`` (tied; untied with the same random start; untied with
+  the suite's zero start), from their training records: seconds per epoch, time to a common MSE;
 * **memory**: parameters plus the optimiser's state, counted from a built Nadam's variables;
 * **overfitting**: tied and untied trained on small training sets for many passes
   (:func:`overfit_study`), comparing the gap between training and validation MSE.
@@ -34,13 +33,10 @@ from helpers.training import (
 
 # label: (tied, recipe). A tied decoder cannot start at zero (it borrows the encoder's kernel),
 # so "untied, random start" is the fair comparison; the zero start is the suite's default.
-SPEED_MODELS = {
-    "untied, random start": (False, "fast-random-start"),
-    "tied": (True, "fast"),
-    "untied, zero start": (False, "fast"),
-}
 TIED, SAME_START, ZERO_START = "tied", "untied, random start", "untied, zero start"
+SPEED_MODELS = {SAME_START: (False, "fast-random-start"), TIED: (True, "fast"), ZERO_START: (False, "fast")}
 MIN_TIMED_EPOCHS = 3  # fewer epoch times than this give no spread to judge a difference by
+SAME_TIME_TOLERANCE = 0.1  # times to the target closer than this (relative) count as equal
 
 # Overfitting: every run takes the same number of gradient steps, whatever its training set
 # size: an "epoch" is 10,000 images, i.e. a small set repeated (500 images 20 times).
@@ -120,14 +116,20 @@ def speed_verdict(rows, target) -> str:
     """A verdict on "tying speeds up training", from :func:`speed_rows` (one run per model)."""
     by_model = {row["model"]: row for row in rows}
     tied, same, zero = by_model[TIED], by_model[SAME_START], by_model[ZERO_START]
-    text = (f"Same random start: {_per_epoch_comparison(tied, same)}. "
+    text = (f"Speed, with the same random start: {_per_epoch_comparison(tied, same)}. "
             f"To reach validation MSE {target:.5f} (the highest final value of the three, so "
             f"all reach it), the tied model needed {tied['seconds_to_target']:.1f} s "
             f"({tied['epochs_to_target']} epochs), the untied one {same['seconds_to_target']:.1f} s "
             f"({same['epochs_to_target']} epochs), and the untied one with the zero start "
             f"{zero['seconds_to_target']:.1f} s ({zero['epochs_to_target']} epochs). ")
     ratio = same["seconds_to_target"] / tied["seconds_to_target"]
-    if ratio > 1:
+    if min(row["timed_epochs"] for row in rows) < MIN_TIMED_EPOCHS:
+        text += ("Verdict: not judged: with so few epochs, the times are mostly compiling and "
+                 "set-up, not training")
+    elif abs(ratio - 1) < SAME_TIME_TOLERANCE:
+        text += (f"Verdict: not settled, with one run each: the tied and the untied model from the same "
+                 f"start reach it within {SAME_TIME_TOLERANCE:.0%} of each other's time")
+    elif ratio > 1:
         text += (f"Verdict: supported here, with one run each: tying got there {ratio:.1f} times sooner "
                  "than the same model untied from the same start")
         if zero["seconds_to_target"] < tied["seconds_to_target"]:
@@ -152,7 +154,8 @@ def training_state(model, recipe="fast", steps_per_epoch=430) -> dict:
 
     def size(variables):
         counts = [int(np.prod(v.shape)) for v in variables]
-        return sum(counts), sum(n * np.dtype(v.dtype).itemsize for n, v in zip(counts, variables, strict=True))
+        sizes = zip(counts, variables, strict=True)
+        return sum(counts), sum(n * np.dtype(v.dtype).itemsize for n, v in sizes)
 
     (parameters, parameter_bytes), (state, state_bytes) = size(model.weights), size(optimizer.variables)
     return {"parameters": parameters, "optimizer": state, "optimizer_variables": len(optimizer.variables),
@@ -169,14 +172,30 @@ def format_memory_table(states: dict) -> str:
     return "\n".join(lines)
 
 
-def memory_verdict(tied: dict, untied: dict, images_bytes: int) -> str:
-    """A verdict on the memory tying saves, set against the training images' size."""
+def memory_verdict(tied: dict, untied: dict, images) -> str:
+    """A verdict on the memory tying saves (:func:`training_state` of each), set against the
+    size of the training ``images`` the same run holds."""
     saving = 1 - tied["total"] / untied["total"]
-    images_mib = images_bytes / 2**20
-    return (f"Parameters plus Nadam's state: {tied['total']:,} numbers ({tied['mib']:.2f} MiB) tied "
-            f"against {untied['total']:,} ({untied['mib']:.2f} MiB) untied. Verdict: supported, tying "
-            f"saves {saving:.0%} of this memory; but {untied['mib'] - tied['mib']:.2f} MiB is small next "
-            f"to the {images_mib:.0f} MiB that the training images take as float32.")
+    images = np.asarray(images)
+    return (f"Memory: parameters plus Nadam's state take {tied['total']:,} numbers ({tied['mib']:.2f} MiB) "
+            f"tied against {untied['total']:,} ({untied['mib']:.2f} MiB) untied. Verdict: "
+            + (f"supported, tying saves {saving:.0%} of this memory; but the "
+               f"{untied['mib'] - tied['mib']:.2f} MiB saved are small next to the "
+               f"{images.nbytes / 2**20:.0f} MiB of the {len(images):,} training images"
+               if saving > 0 else "not supported, tying saves nothing here") + ".")
+
+
+def weights_verdict(untied_parameters: int, tied_parameters: int) -> str:
+    """A verdict on "tying halves the weights", from the two parameter counts."""
+    ratio = tied_parameters / untied_parameters
+    if abs(ratio - 0.5) <= 0.05:
+        verdict = "supported, tying about halves them (the decoder keeps only its biases)"
+    elif ratio < 1:
+        verdict = "partly supported: fewer parameters, but not about half"
+    else:
+        verdict = "not supported: tying does not reduce them"
+    return (f"Weights: the tied model has {tied_parameters:,} parameters, {ratio:.1%} of the untied "
+            f"model's {untied_parameters:,}. Verdict: {verdict}.")
 
 
 # --- overfitting ---------------------------------------------------------------------------------
@@ -184,6 +203,16 @@ def memory_verdict(tied: dict, untied: dict, images_bytes: int) -> str:
 def overfit_sizes(profile: Profile) -> tuple[int, ...]:
     """Training-set sizes for the overfitting runs: fewer in the quick profile."""
     return (500, 5_000) if profile.is_quick else (500, 1_000, 5_000)
+
+
+def describe_overfit_plan(profile: Profile) -> str:
+    """One line: the sizes, seeds, epochs and gradient steps of the overfitting runs in ``profile``."""
+    epochs = profile.epochs(OVERFIT_RECIPE.epochs)
+    steps = epochs * -(-OVERFIT_SAMPLES_PER_EPOCH // OVERFIT_RECIPE.batch_size)
+    sizes = ", ".join(f"{n:,}" for n in overfit_sizes(profile))
+    return (f"training sets of {sizes} images; seeds {', '.join(map(str, profile.seeds))}; every run "
+            f"{epochs} epochs of {OVERFIT_SAMPLES_PER_EPOCH:,} images = {steps:,} steps of "
+            f"{OVERFIT_RECIPE.batch_size}")
 
 
 def small_training_set(X_train, n_images, seed) -> np.ndarray:
@@ -194,36 +223,41 @@ def small_training_set(X_train, n_images, seed) -> np.ndarray:
     return X_train[np.random.default_rng(seed).permutation(len(X_train))[:n_images]]
 
 
-def overfit_run(n_images, tied, seed, data: FashionMNIST | None = None, profile: Profile | None = None):
+def overfit_run(n_images, tied, seed, data: FashionMNIST | None = None, profile: Profile | None = None,
+                recipe=OVERFIT_RECIPE):
     """A 784-100-30-100-784 autoencoder trained on ``n_images`` images (cached).
 
     Every run takes the same number of steps (epochs of ``OVERFIT_SAMPLES_PER_EPOCH`` images).
     ``.info`` adds ``train_mse`` (on its ``n_images``) and ``valid_mse`` (all validation images).
     """
-    profile, data = profile or active_profile(), data or load_fashion_mnist()
+    profile, data, recipe = profile or active_profile(), data or load_fashion_mnist(), get_recipe(recipe)
     architecture = {"coding_size": OVERFIT_CODING_SIZE, "hidden_units": HIDDEN_UNITS, "tied": bool(tied)}
     spec = training_spec("tying_overfit_autoencoder", architecture=architecture, train_images=n_images,
                          samples_per_epoch=OVERFIT_SAMPLES_PER_EPOCH, monitor=OVERFIT_MONITOR_IMAGES,
-                         recipe=OVERFIT_RECIPE, seed=seed, profile=profile, data=data)
+                         recipe=recipe, seed=seed, profile=profile, data=data)
 
     def arrays():
         images = small_training_set(training_arrays(data, profile)[0], n_images, seed)
         repeats = -(-OVERFIT_SAMPLES_PER_EPOCH // n_images)
-        return np.tile(images, (repeats, 1, 1))[:OVERFIT_SAMPLES_PER_EPOCH], data.X_valid[:OVERFIT_MONITOR_IMAGES]
+        repeated = np.tile(images, (repeats, 1, 1))[:OVERFIT_SAMPLES_PER_EPOCH]
+        return repeated, data.X_valid[:OVERFIT_MONITOR_IMAGES]
 
     def extras(model, history):
         images = small_training_set(training_arrays(data, profile)[0], n_images, seed)
         return {"train_mse": reconstruction_mse(model, images), "train_images": n_images}
 
     return train_cached(spec, lambda: stacked_autoencoder(OVERFIT_CODING_SIZE, tied=bool(tied)),
-                        recipe=OVERFIT_RECIPE, seed=seed, data=data, profile=profile, arrays=arrays,
+                        recipe=recipe, seed=seed, data=data, profile=profile, arrays=arrays,
                         extras=extras, verify=verify_autoencoder(
                             IMAGE_SHAPE, (HIDDEN_UNITS, OVERFIT_CODING_SIZE), bool(tied),
                             history_keys=("valid_mse", "train_mse")))
 
 
-def overfit_study(data=None, sizes=None, seeds=None, on_run: Callable | None = None) -> list[dict]:
+def overfit_study(data=None, sizes=None, seeds=None, on_run: Callable | None = None,
+                  recipe=OVERFIT_RECIPE) -> list[dict]:
     """Tied and untied runs for every size and seed, as plain records (models are not kept).
+
+    Defaults: the profile's sizes (:func:`overfit_sizes`) and seeds, and ``OVERFIT_RECIPE``.
 
     Each record: ``n_images``, ``tied``, ``seed``, ``train_mse``, ``valid_mse``, ``gap`` (valid
     minus train), ``lowest_monitor``/``final_monitor`` (validation MSE on the monitored images)
@@ -235,12 +269,13 @@ def overfit_study(data=None, sizes=None, seeds=None, on_run: Callable | None = N
     for n_images in sizes or overfit_sizes(profile):
         for seed in profile.seeds if seeds is None else seeds:
             for tied in (False, True):
-                run = overfit_run(n_images, tied, seed, data=data, profile=profile)
+                run = overfit_run(n_images, tied, seed, data=data, profile=profile, recipe=recipe)
                 info = run.info
                 records.append({"n_images": n_images, "tied": tied, "seed": seed,
                                 "train_mse": info["train_mse"], "valid_mse": info["valid_mse"],
                                 "gap": info["valid_mse"] - info["train_mse"],
-                                "lowest_monitor": min(info["val_loss"]), "final_monitor": info["val_loss"][-1],
+                                "lowest_monitor": min(info["val_loss"]),
+                                "final_monitor": info["val_loss"][-1],
                                 "from_cache": run.from_cache})
                 del run
                 if on_run:
@@ -253,7 +288,8 @@ def paired(records, field) -> dict:
     table = {}
     for n_images in sorted({r["n_images"] for r in records}):
         rows = sorted((r for r in records if r["n_images"] == n_images), key=lambda r: r["seed"])
-        table[n_images] = tuple(np.array([r[field] for r in rows if r["tied"] is tied]) for tied in (False, True))
+        table[n_images] = tuple(np.array([r[field] for r in rows if r["tied"] is tied])
+                                for tied in (False, True))
     return table
 
 
@@ -276,29 +312,39 @@ def overfit_verdict(records) -> str:
     smallest, largest = sizes[0], sizes[-1]
     untied_small, untied_large = gap[smallest][0].mean(), gap[largest][0].mean()
     rose = sum(r["final_monitor"] > r["lowest_monitor"] for r in records)
-    text = (f"The untied model's gap is {untied_small:.5f} at {smallest:,} images and {untied_large:.5f} at "
-            f"{largest:,}: " + ("it grows as the training set shrinks, the mark of memorising. "
-                                if untied_small > untied_large else
-                                "it does not grow as the training set shrinks, so these runs show "
-                                "little overfitting. ")
-            + f"Validation MSE ended above its lowest value in {rose} of {len(records)} runs. ")
-    smaller = [n for n in sizes if np.all(gap[n][1] < gap[n][0])]
-    larger = [n for n in sizes if np.all(gap[n][1] > gap[n][0])]
-    lower_valid = [n for n in sizes if np.all(valid[n][1] < valid[n][0])]
-    higher_train = [n for n in sizes if np.all(train[n][1] > train[n][0])]
-    counts = (f"tied's gap is smaller in every seed at {len(smaller)} of {len(sizes)} sizes and larger in "
-              f"every seed at {len(larger)}; its validation MSE is lower in every seed at {len(lower_valid)} "
-              f"of {len(sizes)} sizes")
+    trend = ("it grows as the training set shrinks, the mark of memorising" if untied_small > untied_large
+             else "it does not grow as the training set shrinks, so these runs show little overfitting")
+    turned = ("no run went on long enough for it to turn up again, so the gap, not a rising "
+              "validation error, is the sign of memorising here" if rose == 0 else
+              "in those, training went past the point of lowest validation error")
+    text = (f"Overfitting: the untied model's gap is {untied_small:.5f} at {smallest:,} images and "
+            f"{untied_large:.5f} at {largest:,}: {trend}. Validation MSE (on the monitored images) "
+            f"ended above its lowest value in {rose} of {len(records)} runs: {turned}. ")
+    smaller, larger = _every_seed(gap, np.less), _every_seed(gap, np.greater)
+    lower_valid, higher_valid = _every_seed(valid, np.less), _every_seed(valid, np.greater)
+    lower_train, higher_train = _every_seed(train, np.less), _every_seed(train, np.greater)
+    every = "In this run's one seed" if n_seeds == 1 else f"In all {n_seeds} seeds"
+    of = f"of {len(sizes)} sizes"
+    counts = (f"{every}, tied's gap is smaller at {len(smaller)} {of} and larger at {len(larger)}; its "
+              f"validation MSE is lower at {len(lower_valid)} and higher at {len(higher_valid)}; its "
+              f"training MSE is lower at {len(lower_train)} and higher at {len(higher_train)}")
     if n_seeds < 2:
-        return text + (f"With one seed, {counts}, but one seed cannot tell a difference from seed-to-seed "
+        return text + (f"{counts}. One seed cannot tell a difference from seed-to-seed "
                        "variation. Verdict: not judged; run the full profile (3 seeds).")
     if len(smaller) == len(sizes):
         verdict = "supported: tying gives a smaller gap at every size, in every seed"
     elif len(larger) == len(sizes):
         verdict = "not supported: tying gives a larger gap at every size, in every seed"
     else:
-        verdict = "mixed: the sign of the difference depends on the size or the seed"
+        verdict = "mixed: which kind has the smaller gap depends on the size or the seed"
     if higher_train:
-        verdict += (f"; the tied model also fits its own training images less closely (higher training "
-                    f"MSE in every seed at {len(higher_train)} of {len(sizes)} sizes)")
-    return text + f"Over {n_seeds} seeds, {counts}. Verdict: {verdict}."
+        verdict += (", but part of that is the tied model fitting its own training images less "
+                    "closely, not better generalisation")
+    elif len(lower_valid) == len(sizes):
+        verdict += ", and the tied model also has the lower validation MSE everywhere"
+    return text + f"{counts}. Verdict: {verdict}."
+
+
+def _every_seed(table, compare) -> list:
+    """Sizes at which ``compare(tied, untied)`` holds for every seed of a :func:`paired` table."""
+    return [n for n, (untied, tied) in table.items() if np.all(compare(tied, untied))]

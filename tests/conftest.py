@@ -41,3 +41,9 @@ def as_nobody(tmp_path_factory):
     """Command prefix that runs a command as user nobody with this Python and the repository usable
     (tests/run_as_user.py); skips the test without root or the tools it needs."""
     return nobody_prefix(tmp_path_factory.mktemp("as-nobody-mounts"))
+
+
+@pytest.fixture(autouse=True)
+def no_shared_cache(monkeypatch):
+    """An instructor's ``AE_SHARED_CACHE_DIR`` in the environment must not leak into the tests."""
+    monkeypatch.delenv("AE_SHARED_CACHE_DIR", raising=False)

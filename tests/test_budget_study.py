@@ -197,3 +197,31 @@ def test_run_all_trains_only_what_the_methods_need(fashion, tiny_study_args, pri
     assert study.run_all(lambda done, total, key: reported.append((done, total, key))) == 2
     assert reported == [(1, 2, (20, 0, "scratch")), (2, 2, (20, 0, "untied"))]
     assert study.cached(20, 0, "tied") is None
+
+
+# --- summaries at equal steps --------------------------------------------------------------------
+
+def study_with_accuracies(per_run):
+    """A study whose results are ``{(budget, seed, source): (after phase 1, after phase 2)}``."""
+    study = LabelBudgetStudy(small_data(), budgets=(20,), seeds=(0, 1),
+                             plan=ClassifierPlan(steps=300, chunk=100))
+    for (budget, seed, source), accuracies in per_run.items():
+        study.results[(budget, seed, source)] = {"phases": [{"accuracy": a} for a in accuracies]}
+    return study
+
+
+def test_steps_and_paired_gains_at_equal_steps():
+    study = study_with_accuracies({(20, 0, "scratch"): (0.50, 0.60), (20, 1, "scratch"): (0.52, 0.64),
+                                   (20, 0, "untied"): (0.55, 0.70), (20, 1, "untied"): (0.53, 0.66)})
+    steps = [study.steps(m) for m in ("scratch", "frozen", "fine-tuned", "tied frozen")]
+    assert steps == [600, 300, 600, 300]
+    assert study.accuracies("scratch", 20) == [0.60, 0.64]
+    assert study.accuracies("scratch", 20, phase=0) == [0.50, 0.52]
+    assert study.accuracies("frozen", 20, phase=1) == [0.70, 0.66]
+    mean, _, per_seed = study.paired_gains("frozen")[20]            # frozen (300 steps) - scratch (600)
+    assert per_seed == pytest.approx([-0.05, -0.11]) and mean == pytest.approx(-0.08)
+    mean, _, per_seed = study.paired_gains("frozen", equal_steps=True)[20]   # both after 300 steps
+    assert per_seed == pytest.approx([0.05, 0.01]) and mean == pytest.approx(0.03)
+    assert study.paired_gains("fine-tuned", equal_steps=True) == study.paired_gains("fine-tuned")
+    with pytest.raises(ValueError, match=r"phase must be 0 .*, 1 .* or None"):
+        study.accuracies("scratch", 20, phase=2)

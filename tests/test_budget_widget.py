@@ -7,19 +7,28 @@ argument errors and the failure/retry cycle without training anything.
 import io
 from types import SimpleNamespace
 
+import ipywidgets as widgets
 import keras
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
 from helpers import budget_explorer as be
-from helpers.budget_explorer import BudgetExplorer, budget_failure_message, budget_png, budget_readout
+from helpers.budget_explorer import (
+    BudgetExplorer,
+    budget_failure_message,
+    budget_png,
+    budget_readout,
+    overview_figure,
+    overview_runs,
+    overview_sentences,
+)
 from helpers.budget_study import LabelBudgetStudy
 from helpers.classifier_training import ClassifierPlan
 from helpers.models import stacked_autoencoder
 from helpers.pretraining_plots import budget_explorer_figure
 from helpers.study_methods import METHOD_LABELS, METHODS
-from helpers.study_report import confusion_matrix
+from helpers.study_report import confusion_matrix, short_label
 
 
 def png_shape(data: bytes):
@@ -131,7 +140,8 @@ def test_typing_a_failed_budget_again_retries(fake_png):
 def test_the_explorer_reads_its_choices_from_the_study(fake_png):
     explorer = BudgetExplorer(FakeStudy(budgets=(20, 100, 1000), methods=("scratch", "frozen")))
     assert explorer.slider.options == (("20", 20), ("100", 100), ("1,000", 1000))
-    assert explorer.method.options == tuple((METHOD_LABELS[m], m) for m in ("scratch", "frozen"))
+    assert explorer.method.options == (("from scratch", "scratch"), ("pretrained, frozen", "frozen"))
+    assert tuple(explorer.method.tooltips) == tuple(METHOD_LABELS[m] for m in ("scratch", "frozen"))
     assert explorer.selection() == (20, "scratch"), "default: the smallest budget, the first method"
     assert BudgetExplorer(FakeStudy(budgets=(20, 500))).selection() == (500, "fine-tuned")
     assert BudgetExplorer(FakeStudy(budgets=(20, 1000)), budget="all").slider.value == 1000
@@ -215,6 +225,14 @@ def study(fashion, study_args, module_cache):
 @pytest.fixture
 def explorer(study):
     return BudgetExplorer(study)   # a new explorer on the shared (already trained) study
+
+
+def test_the_methods_are_buttons_the_keyboard_reaches(fake_png):
+    explorer = BudgetExplorer(FakeStudy())
+    assert isinstance(explorer.method, widgets.ToggleButtons), "Tab + Enter/Space, unlike a Dropdown"
+    assert [label for label, _ in explorer.method.options] == [short_label(m) for m in METHODS]
+    rows = explorer.widget.children
+    assert rows[0] is explorer.slider and rows[1] is explorer.method, "one Tab from the slider to the buttons"
 
 
 def test_classes_follow_the_dom_contract(explorer):
@@ -302,3 +320,38 @@ def test_budget_png_never_trains(fashion, study_args, private_cache):
     study = LabelBudgetStudy(fashion, **study_args)
     with pytest.raises(ValueError, match="No result for 40 labels"):
         budget_png(study, 40, "scratch", 0)
+
+
+def test_overview_figure_shows_the_smallest_and_largest_budget(fashion, explorer):
+    study = explorer.study
+    runs = overview_runs(study, "scratch")
+    assert list(runs) == [20, 100], "default: the study's smallest and largest budget, first seed"
+    for budget, (accuracy, confusion) in runs.items():
+        result = study.method_result(budget, 0, "scratch", train=False)
+        assert accuracy == result["accuracy"]
+        np.testing.assert_array_equal(confusion, confusion_matrix(fashion.y_test, result["predictions"]))
+    fig = overview_figure(study, "scratch", seed=1)
+    assert len(fig.axes) == 3 and "seed 1" in fig.axes[0].get_title()
+    rings = fig.axes[0].lines[-2:]
+    assert [ring.get_xdata()[0] for ring in rings] == [20, 100]
+    assert rings[1].get_ydata()[0] == pytest.approx(100 * study.method_result(100, 1, "scratch")["accuracy"])
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    with pytest.raises(ValueError, match="No result for 40 labels"):
+        overview_runs(study, "scratch", budgets=(20, 40))
+
+
+def test_overview_sentences_name_accuracy_and_confusions(explorer, monkeypatch):
+    confusions = {20: np.array([[5, 3, 0], [0, 9, 1], [2, 0, 8]]),
+                  100: np.array([[8, 2, 0], [0, 9, 1], [0, 0, 10]])}
+    runs = {b: (0.5 + b / 1000, c) for b, c in confusions.items()}
+    monkeypatch.setattr(be, "overview_runs", lambda study, method, budgets, seed: runs)
+    study = SimpleNamespace(seeds=(0,), data=SimpleNamespace(class_names=["T-shirt/top", "Trouser", "Bag"]),
+                            budget_label=lambda b: f"{b:,}")
+    assert overview_sentences(study, "scratch", k=2) == [
+        "With 20 labels (from scratch (random init), seed 0): 52.0% of the test images right; most frequent\n"
+        "  confusions: T-shirt taken for Trouser (3 images), Bag taken for T-shirt (2 images).",
+        "With 100 labels (from scratch (random init), seed 0): 60.0% of the test images right; most "
+        "frequent\n  confusions: T-shirt taken for Trouser (2 images), Trouser taken for Bag (1 image).",
+        "Among the 2 most frequent confusions at every budget shown: T-shirt taken for Trouser.",
+    ]

@@ -1,4 +1,6 @@
-"""In-process tests of helpers.cache: hits, damage, unwritable folders, modes, temp files, locks."""
+"""In-process tests of helpers.cache: hits, damage, unwritable folders, modes, temp files, locks, and
+the two layers (a shared folder only read, a personal one written); tests/test_cache_sharing.py makes
+the shared layer read-only for real."""
 
 import errno
 import fcntl
@@ -45,6 +47,29 @@ def output_units_are(units):
 
 def entry_files(folder):
     return sorted(p.name for p in Path(folder).iterdir() if not p.name.endswith(".lock"))
+
+
+@pytest.fixture(autouse=True)
+def no_shared_layer(monkeypatch):
+    """No test sees a shared layer from the environment it runs in; the two-layer tests set one."""
+    monkeypatch.delenv("AE_SHARED_CACHE_DIR", raising=False)
+
+
+def listing(folder):
+    """Every file in ``folder`` with its modification time and content, and the folder's own mtime."""
+    files = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in Path(folder).iterdir()}
+    return Path(folder).stat().st_mtime_ns, files
+
+
+@pytest.fixture
+def layers(tmp_path, monkeypatch):
+    """(shared, personal): a shared layer named by AE_SHARED_CACHE_DIR holding SPEC's model and
+    result (trained by "the instructor"), and an empty personal folder that does not exist yet."""
+    shared, personal = tmp_path / "shared", tmp_path / "personal"
+    load_or_train_model(SPEC, tiny_trainer([], units=4), directory=shared)
+    load_or_compute(SPEC, lambda: {"accuracy": 0.75}, directory=shared)
+    monkeypatch.setenv("AE_SHARED_CACHE_DIR", str(shared))
+    return shared, personal
 
 
 @pytest.fixture
@@ -389,3 +414,101 @@ def test_a_process_waiting_for_the_lock_says_why(tmp_path):
         with pytest.warns(RuntimeWarning, match="Another process is building this cache entry"), \
                 pytest.raises(CacheLockTimeout, match="AE_CACHE_LOCK_TIMEOUT"):
             load_or_compute(spec, lambda: {"value": 1}, directory=tmp_path, lock_timeout=0.5)
+
+
+def test_shared_layer_serves_hits_and_is_never_written(layers):
+    shared, personal = layers
+    before, calls = listing(shared), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        hit = load_or_train_model(SPEC, tiny_trainer(calls), directory=personal)
+        assert load_or_compute(SPEC, lambda: "recomputed", directory=personal) == ({"accuracy": 0.75}, True)
+        assert cache.cached_result(SPEC, directory=personal) == {"accuracy": 0.75}
+    assert (hit.from_cache, hit.model.output_shape, hit.info["units"], calls) == (True, (None, 4), 4, [])
+    assert not personal.exists(), "a hit in the shared layer creates nothing, not even the personal folder"
+    missed = load_or_train_model({**SPEC, "seed": 2}, tiny_trainer(calls), directory=personal)
+    assert (missed.from_cache, missed.stored, calls) == (False, True, [2])
+    assert entry_files(personal) == [f"{missed.key}.json", f"{missed.key}.keras"]
+    assert {p.name for p in personal.iterdir()} - set(entry_files(personal)) == {f"{missed.key}.lock"}
+    assert listing(shared) == before, "no entry, lock, probe or temp file in the shared layer"
+
+
+def test_personal_layer_serves_what_the_shared_one_lacks(layers, monkeypatch):
+    shared, personal = layers
+    other = {**SPEC, "seed": 3}
+    load_or_compute(other, lambda: {"accuracy": 0.5}, directory=personal)
+    before = listing(shared)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert load_or_compute(other, lambda: "recomputed", directory=personal) == ({"accuracy": 0.5}, True)
+        assert cache.cached_result(other, directory=personal) == {"accuracy": 0.5}
+    monkeypatch.setenv("AE_CACHE_DIR", str(personal))    # the personal layer from the environment too
+    assert load_or_compute(other, lambda: "recomputed") == ({"accuracy": 0.5}, True)
+    assert load_or_compute(SPEC, lambda: "recomputed") == ({"accuracy": 0.75}, True)
+    assert listing(shared) == before
+
+
+@pytest.mark.parametrize("kind", ["model", "result"])
+def test_a_damaged_shared_entry_is_warned_about_left_alone_and_rebuilt_in_the_personal_layer(layers, kind):
+    shared, personal = layers
+    key = cache_key(SPEC)
+    damaged = shared / (f"{key}.keras" if kind == "model" else f"{key}.result.json")
+    damaged.write_bytes(b"tampered")
+    before, calls = listing(shared), []
+    load = (lambda: load_or_train_model(SPEC, tiny_trainer(calls), directory=personal)) if kind == "model" \
+        else (lambda: load_or_compute(SPEC, lambda: calls.append(2) or {"accuracy": 0.5}, directory=personal))
+    with pytest.warns(RuntimeWarning) as record:
+        built = load()
+    messages = [str(w.message) for w in record if w.category is RuntimeWarning]
+    assert len(messages) == 1, messages
+    for part in (f"Shared cache entry {damaged} is damaged", "left untouched", "AE_SHARED_CACHE_DIR",
+                 "AE_CACHE_DIR", str(shared), str(personal)):
+        assert part in messages[0], (part, messages[0])
+    assert not (built.from_cache if kind == "model" else built[1]) and calls == [2]
+    assert listing(shared) == before, "the damaged shared entry is not overwritten"
+    rebuilt = f"{key}.json" if kind == "model" else f"{key}.result.json"
+    assert rebuilt in entry_files(personal)
+    with pytest.warns(RuntimeWarning, match="Shared cache entry .* damaged .*personal copy is used"):
+        again = load()   # the shared entry is still damaged; the personal copy is served
+    assert calls == [2] and (again.from_cache if kind == "model" else again[1])
+
+
+def test_cached_result_warns_about_a_damaged_shared_entry_and_falls_back(layers):
+    shared, personal = layers
+    (shared / f"{cache_key(SPEC)}.result.json").write_text("{truncated")
+    with pytest.warns(RuntimeWarning, match="Shared cache entry .*damaged.*JSONDecodeError.*next computed"):
+        assert cache.cached_result(SPEC, directory=personal) is None
+    assert not personal.exists()
+
+
+def test_a_shared_layer_that_is_the_personal_folder_is_the_personal_layer(layers):
+    shared, _ = layers
+    (shared / f"{cache_key(SPEC)}.result.json").write_text("{truncated")
+    with pytest.warns(RuntimeWarning, match="rebuilding and overwriting it") as record:
+        rebuilt = load_or_compute(SPEC, lambda: {"accuracy": 0.5}, directory=shared)
+    assert rebuilt == ({"accuracy": 0.5}, False)
+    assert len([w for w in record if w.category is RuntimeWarning]) == 1
+    assert load_or_compute(SPEC, lambda: None, directory=shared) == ({"accuracy": 0.5}, True)
+
+
+def test_a_shared_layer_that_is_not_a_folder_is_named_and_the_personal_one_still_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_SHARED_CACHE_DIR", str(tmp_path / "no-such-folder"))
+    with pytest.warns(RuntimeWarning, match=f"AE_SHARED_CACHE_DIR names {re.escape(str(tmp_path))}/no-such"
+                                            ".*not a folder.*unset AE_SHARED_CACHE_DIR"):
+        assert load_or_compute(SPEC, lambda: 5, directory=tmp_path / "mine") == (5, False)
+    assert cache.shared_cache_dir() == tmp_path / "no-such-folder"
+    monkeypatch.setenv("AE_SHARED_CACHE_DIR", " ")
+    assert cache.shared_cache_dir() is None
+
+
+def test_every_cache_message_names_both_layers_and_their_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_SHARED_CACHE_DIR", str(tmp_path))
+    (tmp_path / "blocker").write_text("not a folder")
+    with pytest.warns(RuntimeWarning) as record:
+        load_or_compute(SPEC, lambda: 1, directory=tmp_path / "blocker")
+    monkeypatch.setenv("AE_CACHE_LOCK_TIMEOUT", "soon")
+    with pytest.raises(ValueError) as bad_timeout:
+        load_or_compute(SPEC, lambda: 1, directory=tmp_path / "mine")
+    for message in (str(record[0].message), str(bad_timeout.value)):
+        assert re.search(f"shared, read-only {re.escape(str(tmp_path))} \\(AE_SHARED_CACHE_DIR\\); personal, "
+                         "writable .* \\(AE_CACHE_DIR or directory=\\)", message), message

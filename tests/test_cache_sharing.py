@@ -1,7 +1,8 @@
 """helpers.cache across real processes, users and file systems.
 
 Each scenario runs as its own Python process: four at once (train once), inside ``unshare -m`` on a
-read-only bind mount or a 64 KiB tmpfs (read-only and full disks), and as user ``nobody`` via
+read-only bind mount or a 64 KiB tmpfs (read-only and full disks, a read-only shared layer named by
+``AE_SHARED_CACHE_DIR``), and as user ``nobody`` via
 ``setpriv`` (another user reading a shared entry, or being refused a private one). The mount and user
 scenarios need root plus ``unshare``/``setpriv``; without them they are skipped with the reason.
 Running as nobody is the ``as_nobody`` fixture of conftest.py (tests/run_as_user.py).
@@ -35,7 +36,7 @@ from pathlib import Path
 os.umask(0o022)
 sys.path.insert(0, {repo!r})
 import keras
-from helpers.cache import CachePermissionError, load_or_compute, load_or_train_model
+from helpers.cache import CachePermissionError, cached_result, load_or_compute, load_or_train_model
 ARGS = json.loads(sys.argv[1])
 CACHE = Path(ARGS["cache"])
 
@@ -83,14 +84,19 @@ def base():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run_scenario(base, body, args, prefix=(), timeout=300):
-    """Run PRELUDE + ``body`` as ``[*prefix, python, script, args]``; return what it reported."""
+def run_scenario(base, body, args, prefix=(), timeout=300, shared=None):
+    """Run PRELUDE + ``body`` as ``[*prefix, python, script, args]``; return what it reported.
+
+    ``shared`` is the scenario's ``AE_SHARED_CACHE_DIR`` (by default it has none)."""
     script = base / f"scenario-{time.time_ns()}.py"
     script.write_text(PRELUDE.format(repo=str(REPO)) + body)
     script.chmod(0o644)
     env = {**os.environ, "HOME": str(base / "home"), "TF_CPP_MIN_LOG_LEVEL": "3",
            "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("AE_CACHE_DIR", None)
+    env.pop("AE_SHARED_CACHE_DIR", None)
+    if shared is not None:
+        env["AE_SHARED_CACHE_DIR"] = str(shared)
     argv = [*prefix, sys.executable, str(script), json.dumps({"counter": str(base / "counter"), **args})]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     assert done.returncode == 0, f"{argv}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
@@ -118,6 +124,7 @@ report(from_cache=entry.from_cache, stored=entry.stored, trained_by=entry.info["
     script = base / "race.py"
     script.write_text(PRELUDE.format(repo=str(REPO)) + body)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("AE_SHARED_CACHE_DIR", None)
     racers = [subprocess.Popen([sys.executable, str(script), args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
     outputs = [racer.communicate(timeout=300) for racer in racers]
@@ -154,6 +161,48 @@ report(hit=[hit.from_cache, hit.info], result=result, hit_warnings=hit_warnings,
     assert len(seen["warnings"]) == 1
     assert all(part in seen["warnings"][0] for part in (str(cache), "Read-only file system", "AE_CACHE_DIR"))
     assert snapshot(cache) == before, "a read-only cache is not written (no lock or temp files either)"
+
+
+def test_a_read_only_shared_layer_serves_hits_is_never_written_and_damage_is_rebuilt_in_personal(base):
+    require_root_tools()
+    shared, personal = base / "shared", base / "personal"
+    load_or_train_model(SPEC, tiny_train, directory=shared)
+    load_or_compute(SPEC, lambda: {"accuracy": 0.75}, directory=shared)
+    load_or_compute(OTHER_SPEC, lambda: {"accuracy": 0.5}, directory=shared)
+    damaged = shared / f"{cache_key(OTHER_SPEC)}.result.json"
+    damaged.write_text("{truncated")                     # e.g. a disk error on the class server
+    before, folder_mtime = snapshot(shared), shared.stat().st_mtime_ns
+    body = """
+with warnings.catch_warnings(record=True) as record:
+    warnings.simplefilter("always")
+    hit = load_or_train_model(ARGS["spec"], counted_train(), directory=CACHE)
+    result = load_or_compute(ARGS["spec"], lambda: "recomputed", directory=CACHE)
+    peek = cached_result(ARGS["spec"], directory=CACHE)
+    hit_warnings = ours(record)
+    personal_existed = CACHE.exists()
+    rebuilt = load_or_compute(ARGS["other_spec"], lambda: {"accuracy": 0.25}, directory=CACHE)
+    damage_warnings = ours(record)[len(hit_warnings):]
+    miss = load_or_train_model(ARGS["other_spec"], counted_train(), directory=CACHE)
+report(hit=[hit.from_cache, hit.info], result=result, peek=peek, hit_warnings=hit_warnings,
+       personal_existed=personal_existed, rebuilt=rebuilt, damage_warnings=damage_warnings,
+       miss=[miss.from_cache, miss.stored], files=sorted(os.listdir(CACHE)))
+"""
+    folder = shlex.quote(str(shared))
+    seen = run_scenario(base, body, {"cache": str(personal), "spec": SPEC, "other_spec": OTHER_SPEC},
+                        in_namespace(f"mount --bind {folder} {folder}", f"mount -o remount,bind,ro {folder}"),
+                        shared=shared)
+    assert seen["hit"] == [True, {"by": "root"}] and seen["result"] == [{"accuracy": 0.75}, True]
+    assert seen["peek"] == {"accuracy": 0.75} and seen["hit_warnings"] == []
+    assert not seen["personal_existed"], "hits from the shared layer create nothing"
+    assert seen["rebuilt"] == [{"accuracy": 0.25}, False] and len(seen["damage_warnings"]) == 1
+    for part in (str(damaged), "JSONDecodeError", "left untouched", "AE_SHARED_CACHE_DIR", "AE_CACHE_DIR"):
+        assert part in seen["damage_warnings"][0], (part, seen["damage_warnings"])
+    assert seen["miss"] == [False, True] and trainings(base) == 1
+    other_key = cache_key(OTHER_SPEC)
+    assert seen["files"] == sorted(f"{other_key}{suffix}" for suffix in
+                                   (".result.json", ".result.lock", ".json", ".keras", ".lock"))
+    assert snapshot(shared) == before and shared.stat().st_mtime_ns == folder_mtime, \
+        "the shared layer is not written: no entry, lock, probe or temp file"
 
 
 def test_full_disk_before_and_after_training_loses_nothing_and_leaves_no_temp_files(base):

@@ -18,6 +18,7 @@ import pytest
 
 from helpers import coding_explorer as ce
 from helpers.models import same_weights
+from helpers.plots import image_strip
 
 CONTRACT = ("ae-explorer", "ae-explorer-slider", "ae-explorer-image", "ae-explorer-curve",
             "ae-explorer-readout", "ae-explorer-progress", "ae-explorer-message")
@@ -162,6 +163,59 @@ def test_png_helpers_render_images(warm):
     height, width, _ = png_shape(ce.reconstruction_png(explorer.images, recon, title="x"))
     assert width > height > 0
     assert png_shape(ce.mse_curve_png({"untied": ([2, 5], [0.05, 0.04])}, ("untied", 5, 0.04)))[0] > 0
+
+
+def test_describe_mse_by_size_gives_each_step_and_the_largest_and_smallest_drop():
+    text = ce.describe_mse_by_size([2, 5, 10], [0.04, 0.03, 0.0285])
+    assert text.splitlines() == [
+        "coding size   2: validation MSE 0.04000",
+        "coding size   5: validation MSE 0.03000 (-25% from 2)",
+        "coding size  10: validation MSE 0.02850 (-5% from 5)",
+        "Every larger coding lowers the error.",
+        "The largest relative drop is from 2 to 5 (-25%), the smallest from 5 to 10 (-5%).",
+    ]
+
+
+def test_describe_mse_by_size_says_when_the_error_rises():
+    text = ce.describe_mse_by_size([2, 5, 10], [0.04, 0.03, 0.033])
+    assert text.splitlines()[-2:] == ["The error does not fall at every step: it rises from 5 to 10 (+10%).",
+                                      "The largest drop is from 2 to 5 (-25%)."]
+    with pytest.raises(ValueError, match="at least two coding sizes"):
+        ce.describe_mse_by_size([2], [0.04])
+
+
+def by_size_loader(mses):
+    """A fake loader whose model scales the pixels by size/10 and whose MSE is ``mses[(size, tied)]``."""
+    def load(size, tied, on_epoch):
+        return SimpleNamespace(model=lambda images, training=False: np.asarray(images) * size / 10,
+                               info={"valid_mse": mses[(size, tied)]}, from_cache=True)
+    return load
+
+
+def test_overview_figure_draws_every_size_of_one_kind():
+    mses = {(2, False): 0.04, (5, False): 0.03, (2, True): 0.05, (5, True): 0.035}
+    explorer = explorer_with(by_size_loader(mses))
+    fig = explorer.overview_figure()
+    *strips, curve = fig.axes
+    assert [ax.get_ylabel() for ax in strips] == ["originals", "coding size 2\nMSE 0.0400",
+                                                  "coding size 5\nMSE 0.0300"]
+    np.testing.assert_allclose(strips[2].images[0].get_array(), image_strip(IMAGES * 0.5))
+    assert [(list(line.get_xdata()), list(line.get_ydata())) for line in curve.lines] == [
+        ([2, 5], [0.04, 0.03])]
+    tied_only = explorer.overview_figure(tied=True).axes
+    assert tied_only[1].get_ylabel() == "coding size 2\nMSE 0.0500"
+    with pytest.raises(ValueError, match="tied must be True or False"):
+        explorer.overview_figure(tied="yes")
+
+
+def test_overview_figure_of_the_toggle_explorer_draws_both_kinds():
+    mses = {(2, False): 0.04, (5, False): 0.03, (2, True): 0.05, (5, True): 0.035}
+    explorer = explorer_with(by_size_loader(mses), show_tied_toggle=True)
+    *strips, curve = explorer.overview_figure().axes
+    assert [ax.get_ylabel().split("\n")[0] for ax in strips] == [
+        "originals", "2 (untied)", "2 (tied)", "5 (untied)", "5 (tied)"]
+    assert {line.get_label(): list(line.get_ydata()) for line in curve.lines} == {
+        "untied": [0.04, 0.03], "tied": [0.05, 0.035]}
 
 
 # --- early, named errors ----------------------------------------------------------------------

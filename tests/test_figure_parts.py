@@ -82,15 +82,32 @@ def test_log_x_ticks_at_labels_only_the_given_values():
     assert empty.get_xscale() == "log"
 
 
-def test_log_y_axis_labels_ticks_between_decades():
+@pytest.mark.parametrize(("low", "high", "expected"), [
+    (0.0118, 0.031, [0.01, 0.015, 0.02, 0.03, 0.05]),      # 1-1.5-2-3-5-7: 3 labels inside
+    (0.003, 0.3, [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]),  # 1-2-5 is enough
+    (0.0118, 0.0135, [0.01, 0.012, 0.015]),               # finest steps; still one each side
+    (0.02, 0.02, [0.015, 0.02, 0.025]),                    # a single value gets room both sides
+])
+def test_log_ticks_cover_the_range_with_round_values(low, high, expected):
+    ticks = figure_parts.log_ticks_covering(low, high)
+    assert ticks == expected
+    assert ticks[0] <= low and ticks[-1] >= high
+
+
+def test_log_ticks_refuse_values_a_log_axis_cannot_show():
+    for low, high in [(0, 1), (-1, 1), (2, 1), (float("nan"), 1)]:
+        with pytest.raises(ValueError, match="0 < low <= high"):
+            figure_parts.log_ticks_covering(low, high)
+
+
+def test_log_y_ticks_covering_labels_the_whole_plotted_range():
     ax = offscreen_axes()
     ax.plot([1, 2], [0.013, 0.035])
-    figure_parts.log_y_axis(ax, "MSE")
-    ax.figure.canvas.draw()
-    shown = [t.get_text() for t in ax.get_yticklabels()
-             if 0.013 <= t.get_position()[1] <= 0.035 and t.get_text()]
+    figure_parts.log_y_ticks_covering(ax, [0.013, 0.035, float("nan")], "MSE")
     assert ax.get_yscale() == "log" and ax.get_ylabel() == "MSE"
-    assert shown == ["0.015", "0.02", "0.03"]
+    assert list(ax.get_yticks()) == [0.01, 0.015, 0.02, 0.03, 0.05]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.01", "0.015", "0.02", "0.03", "0.05"]
+    assert ax.get_ylim() == (0.01, 0.05)
 
 
 def test_figure_png_renders_at_the_figure_size():

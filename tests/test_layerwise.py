@@ -77,12 +77,20 @@ def small_plan():
 
 
 def test_greedy_route_trains_caches_and_reports_each_phase(fashion, quick_profile, private_cache):
-    seen = []
+    seen, inner_logs = [], []
     plan = small_plan()
-    first = greedy_layerwise(plan, seed=0, data=fashion,
-                             on_epoch=lambda phase, e, n, logs: seen.append((phase, e)))
+
+    def on_epoch(phase, epoch, epochs, logs):
+        seen.append((phase, epoch))
+        if phase == "inner":
+            inner_logs.append(logs)
+
+    first = greedy_layerwise(plan, seed=0, data=fashion, on_epoch=on_epoch)
     assert seen == [("outer", 1), ("inner", 1), ("inner", 2), ("stacked", 1)]
     assert not first.outer.from_cache and not first.from_cache
+    # the inner phase's own loss is on codings; its callback also gets the stack's image error
+    assert [logs["image_val_mse"] for logs in inner_logs] == first.inner.info["image_val_mse"]
+    assert [logs["val_loss"] for logs in inner_logs] == pytest.approx(first.inner.info["val_loss"])
     mse = first.phase_mse()
     assert list(mse) == ["phase 1: shallow 784-100-784 alone", "phase 2: stacked, before fine-tuning",
                          "phase 3: stacked, after fine-tuning"]
@@ -98,8 +106,7 @@ def test_greedy_route_trains_caches_and_reports_each_phase(fashion, quick_profil
     assert curve["phase"] == ["outer", "inner", "inner", "stacked"]
     assert np.all(np.diff(curve["seconds"]) > 0), "cumulative wall time only grows"
 
-    again = greedy_layerwise(plan, seed=0, data=fashion,
-                             on_epoch=lambda phase, e, n, logs: seen.append((phase, e)))
+    again = greedy_layerwise(plan, seed=0, data=fashion, on_epoch=on_epoch)
     assert again.from_cache and len(seen) == 4, "a warm cache trains nothing"
     np.testing.assert_allclose(again.stacked.model.predict(x, verbose=0),
                                first.stacked.model.predict(x, verbose=0), atol=1e-6)
@@ -137,3 +144,21 @@ def test_encode_gives_the_codings(fashion):
     codes = encode(outer, fashion.X_valid[:10])
     assert codes.shape == (10, 100) and codes.min() >= 0
     np.testing.assert_allclose(codes, outer.encoder.predict(fashion.X_valid[:10], verbose=0), atol=1e-6)
+
+
+def test_release_freed_memory_works_with_and_without_glibc(monkeypatch):
+    import ctypes
+
+    from helpers.layerwise import release_freed_memory
+
+    trimmed = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: type("Libc", (), {
+        "malloc_trim": staticmethod(lambda pad: trimmed.append((name, pad)))}))
+    release_freed_memory()
+    assert trimmed == [("libc.so.6", 0)]
+
+    def missing(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    release_freed_memory()   # no glibc (macOS, musl): nothing to do, and no error

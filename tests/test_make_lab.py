@@ -48,7 +48,7 @@ def dry_run(env: dict[str, str], *extra: str, user: list[str] = ()) -> list[str]
 
 def make_dry_run(target: str) -> list[str]:
     """Every recipe line `make <target>` would run on a fresh checkout (-B: as if nothing were built)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS")) and k != "LOCK"}
     done = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=30, check=True)
     return done.stdout.splitlines()
@@ -122,17 +122,17 @@ def nobody_home():
 # --------------------------------------------------------------------------- the Makefile
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_lab_runs_tools_lab_sh_with_only_the_runtime_installed():
+def test_make_lab_installs_the_lock_then_runs_tools_lab_sh():
     lines = make_dry_run("lab")
     assert lines[-1] == shlex.join(LAB)
-    assert ".venv/bin/python -m pip install --quiet -e ." in lines
-    assert not [line for line in lines if "[test]" in line]
+    assert ".venv/bin/python -m pip install --quiet --no-deps -e ." in lines
+    assert [line for line in lines if "--require-hashes -r requirements.lock" in line]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_test_installs_the_test_extra_and_lints_before_pytest():
+def test_make_test_installs_the_lock_and_lints_before_pytest():
     lines = make_dry_run("test")
-    install = lines.index(".venv/bin/python -m pip install --quiet -e '.[test]'")
+    install = lines.index(".venv/bin/python -m pip install --quiet --no-deps -e .")
     lint = lines.index(".venv/bin/ruff check .")
     tests = next(i for i, line in enumerate(lines) if " -m pytest " in line)
     assert install < lint < tests

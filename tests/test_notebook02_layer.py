@@ -1,41 +1,63 @@
-"""Notebook 02 builds its own DenseTranspose; it must keep agreeing with helpers.layers'.
+"""Notebook 02's own layers: its DenseTranspose must agree with helpers.layers', and its
+book-era (Keras 2 style) layer must fail on Keras 3 the way the notebook says.
 
-The class cell is found by its tag ``dense-transpose-class`` and executed on its own.
+The cells are found by their tags and executed on their own (``tests/notebook_code.py``).
 """
-
-from pathlib import Path
 
 import keras
 import nbformat
 import numpy as np
 import pytest
 import tensorflow as tf
+from notebook_code import NOTEBOOKS, cell_source, run_cells
 
 from helpers.layers import DenseTranspose
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_tied_weights.ipynb"
+NOTEBOOK = "02_tied_weights.ipynb"
 TAG = "dense-transpose-class"
-
-
-def class_cell_source() -> str:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if TAG in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"expected exactly one cell tagged {TAG!r} in {NOTEBOOK.name}"
-    return cells[0].source
 
 
 @pytest.fixture(scope="module")
 def notebook_layer():
-    source = class_cell_source()
-    namespace = {"keras": keras, "ops": keras.ops, "np": np}
-    exec(compile(source, f"{NOTEBOOK.name}[{TAG}]", "exec"), namespace)
-    return namespace["MyDenseTranspose"]
+    return run_cells(NOTEBOOK, TAG, {"keras": keras, "ops": keras.ops, "np": np})["MyDenseTranspose"]
 
 
 def test_the_cell_is_the_notebooks_own_code():
-    source = class_cell_source()
+    source = cell_source(NOTEBOOK, TAG)
     assert "class MyDenseTranspose(keras.layers.Layer)" in source
     assert "helpers" not in source  # not a re-export of the helper
+
+
+def test_the_book_era_layer_fails_on_keras_3_for_the_reason_the_notebook_gives():
+    namespace = {"keras": keras, "ops": keras.ops, "np": np}
+    run_cells(NOTEBOOK, "book-era-layer", namespace)
+    run_cells(NOTEBOOK, "book-era-encoder", namespace)
+    assert namespace["book_encoder"].built  # the encoder was built and called: Keras 2 had input_shape
+    with pytest.raises(AttributeError, match="has no attribute 'input_shape'"):
+        run_cells(NOTEBOOK, "book-era-failure", namespace)
+
+
+def test_the_failing_cell_is_marked_as_expected_to_fail():
+    nb = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4)
+    failing = [c for c in nb.cells if "book-era-failure" in c.metadata.get("tags", [])]
+    assert len(failing) == 1 and "raises-exception" in failing[0].metadata["tags"]
+
+
+def test_the_book_era_layer_needs_only_the_two_fixes_the_notebook_names():
+    """With input_shape read off the kernel and the shape given as a tuple, it builds and ties."""
+    namespace = run_cells(NOTEBOOK, "book-era-layer", {"keras": keras, "ops": keras.ops, "np": np})
+    book_era = namespace["BookEraTranspose"]
+
+    class Fixed(book_era):
+        def build(self, batch_input_shape):
+            self.bias = self.add_weight(name="bias", shape=(self.dense.kernel.shape[0],),
+                                        initializer="zeros")
+
+    dense = keras.layers.Dense(4)
+    dense.build((None, 9))
+    layer = Fixed(dense)
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(layer(x).numpy(), x @ dense.kernel.numpy().T, rtol=1e-5, atol=1e-6)
 
 
 def pair(notebook_layer, activation, n_in=9, n_out=4, seed=0):

@@ -7,7 +7,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.offsetbox import AnnotationBbox
 
 from helpers import plots
 
@@ -57,18 +56,13 @@ def test_learning_curves_plot_both_losses_of_every_model():
     assert ax.get_yscale() == "log"
 
 
-def test_coding_space_colours_every_class_and_adds_sparse_thumbnails():
-    points = rng(4).normal(size=(300, 2))
-    labels = np.arange(300) % 10
-    images = rng(5).random((300, 28, 28))
-    fig = plots.coding_space_figure(points, labels, CLASS_NAMES, images=images, n_thumbnails=12)
-    ax = fig.axes[0]
-    assert [c.get_label() for c in ax.collections] == CLASS_NAMES
-    assert sum(len(c.get_offsets()) for c in ax.collections) == 300
-    thumbnails = [a for a in ax.artists if isinstance(a, AnnotationBbox)]
-    assert 1 <= len(thumbnails) <= 12
-    none = plots.coding_space_figure(points, labels, CLASS_NAMES, images=None)
-    assert not none.axes[0].artists
+def test_learning_curves_label_the_whole_plotted_range():
+    # Values like notebook 01's 20-epoch run: 0.0118 to 0.031. Old ticks left 0.0118..0.015 unlabelled.
+    history = {"loss": [0.031, 0.017, 0.0135, 0.0121], "val_loss": [0.019, 0.015, 0.0128, 0.0118]}
+    ax = plots.learning_curves_figure({"m": history}).axes[0]
+    assert list(ax.get_yticks()) == [0.01, 0.015, 0.02, 0.03, 0.05]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.01", "0.015", "0.02", "0.03", "0.05"]
+    assert ax.get_ylim() == (0.01, 0.05)
 
 
 def test_weight_mosaic_tiles_each_kernel_column_on_its_own_scale():
@@ -129,3 +123,25 @@ def test_mse_curve_marks_the_current_size():
     assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_xticklabels()] == ["2", "10", "30"]
     unmarked = plots.mse_curve_figure(curves, current=None).axes[0]
     assert len(unmarked.lines) == 2
+
+
+def test_coding_size_overview_shows_every_row_and_the_curve():
+    originals = rng(8).random((3, 28, 28))
+    rows = {"coding size 2": originals * 0.5, "coding size 5": originals * 2 - 0.5}
+    curves = {"untied": ([2, 5], [0.04, 0.02])}
+    fig = plots.coding_size_overview_figure(originals, rows, curves, title="t")
+    *strips, curve = fig.axes
+    assert [ax.get_ylabel() for ax in strips] == ["originals", "coding size 2", "coding size 5"]
+    np.testing.assert_allclose(strips[0].images[0].get_array(), plots.image_strip(originals))
+    np.testing.assert_allclose(strips[2].images[0].get_array(),
+                               plots.image_strip(np.clip(originals * 2 - 0.5, 0, 1)))
+    tops = [s.get_position().y0 for s in strips]
+    assert tops == sorted(tops, reverse=True)   # originals first, then each size below
+    (line,) = curve.lines
+    assert (list(line.get_xdata()), list(line.get_ydata())) == ([2, 5], [0.04, 0.02])
+    assert curve.get_xscale() == curve.get_yscale() == "log"
+    assert [t.get_text() for t in curve.get_xticklabels()] == ["2", "5"]
+    assert curve.get_ylim()[0] <= 0.02 and curve.get_ylim()[1] >= 0.04
+    assert curve.get_legend() is None and fig.get_suptitle() == "t"   # one curve: no legend needed
+    both = plots.coding_size_overview_figure(originals, rows, {**curves, "tied": ([2], [0.05])})
+    assert both.axes[-1].get_legend() is not None

@@ -78,6 +78,24 @@ def test_needs_exercise_cells_are_tagged_to_raise_and_other_cells_are_not():
     assert second.metadata["tags"] == ["other"] and second.source == "print(1)"
 
 
+def test_solutions_only_cells_are_left_out_of_the_hand_out():
+    nb = notebook(new_markdown_cell("# Exercises"), new_markdown_cell("This edition has worked solutions."),
+                  code("x = 1"))
+    nb.cells[1].metadata["tags"] = ["solutions-only"]
+    generated = student.student_edition(nb)
+    assert [c.id for c in generated.cells] == [student.NOTE_CELL_ID, "c0", "c2"]
+    assert b"worked solutions" not in student.render(generated)
+    assert len(nb.cells) == 3          # the input is not modified
+
+
+@pytest.mark.parametrize("make", [lambda: code("x = 1"), lambda: new_raw_cell("raw")], ids=["code", "raw"])
+def test_solutions_only_is_refused_on_a_cell_that_is_not_markdown(make):
+    cell = make()
+    cell.metadata["tags"] = ["solutions-only"]
+    with pytest.raises(student.MarkerError, match=r"only Markdown cells may carry the 'solutions-only' tag"):
+        student.student_edition(notebook(cell))
+
+
 def test_written_answer_becomes_a_prompt():
     md = new_markdown_cell("Question?\n\n<!-- BEGIN ANSWER -->\nThe secret answer.\n\nMore.\n"
                            "<!-- END ANSWER -->\nAfter.")
@@ -438,6 +456,24 @@ def test_committed_student_edition_is_up_to_date():
     assert STUDENT.exists(), "run: make student"
     assert STUDENT.read_bytes() == student.generate(SOLUTIONS), (
         "notebooks/student/05_exercises.ipynb is out of date; run: make student")
+
+
+HAND_OUT_MISFITS = re.compile(r"worked (solution|answer)", re.IGNORECASE)
+
+
+def test_the_hand_out_reads_as_a_hand_out():
+    """No title or instruction of the solutions edition survives: they sit in solutions-only cells."""
+    solutions = nbformat.read(SOLUTIONS, as_version=4)
+    only = [c for c in solutions.cells if "solutions-only" in c.metadata.get("tags", [])]
+    assert only and any(HAND_OUT_MISFITS.search(c.source) for c in only)   # the test has a target
+    hand_out = nbformat.read(STUDENT, as_version=4)
+    titles = [line for c in hand_out.cells if c.cell_type == "markdown"
+              for line in c.source.splitlines() if line.startswith("# ")]
+    assert titles == ["# 05 · Exercises: autoencoders"]
+    misfits = [line for c in hand_out.cells for line in c.source.splitlines()
+               if HAND_OUT_MISFITS.search(line)]
+    assert not misfits, misfits
+    assert hand_out.cells[0].source.startswith("> **Student edition.** Every `raise NotImplementedError")
 
 
 def test_student_edition_is_a_valid_notebook_without_outputs():

@@ -6,12 +6,18 @@ import numpy as np
 import pytest
 
 from helpers.budget_study import LabelBudgetStudy
+from helpers.classifier_training import ClassifierPlan
 from helpers.models import stacked_autoencoder
 from helpers.study_report import (
+    VERDICTS,
     accuracy_table,
     conclusion_sentences,
     confusion_matrix,
     misclassified,
+    most_confused,
+    seed_spread,
+    short_label,
+    spread_verdict,
     verdict,
 )
 
@@ -31,7 +37,8 @@ def study_with_results(seeds=(0, 1), methods=None, sources=None):
     """A real LabelBudgetStudy whose runs are the hand-picked accuracies (nothing is trained)."""
     data = types.SimpleNamespace(X_train=np.zeros((1000, 28, 28)), y_train=np.arange(1000) % 10,
                                  X_test=np.zeros((10, 28, 28)), y_test=np.arange(10), checksum="stand-in")
-    study = LabelBudgetStudy(data, budgets=(50, "all"), seeds=seeds, methods=methods, sources=sources)
+    study = LabelBudgetStudy(data, budgets=(50, "all"), seeds=seeds, methods=methods, sources=sources,
+                             plan=ClassifierPlan(steps=500))
     for (source, budget), per_seed in ACCURACIES.items():
         for seed in seeds:
             phases = [{"accuracy": accuracy} for accuracy in per_seed[seed]]
@@ -42,64 +49,118 @@ def study_with_results(seeds=(0, 1), methods=None, sources=None):
 def test_accuracy_table_known_values():
     table = accuracy_table(study_with_results(), methods=["scratch", "fine-tuned", "tied frozen"])
     assert table.splitlines() == [
-        "labels                                        50       all 1,000",
-        "from scratch (random init)            61.0 ± 1.4      81.0 ± 1.4",
-        "pretrained encoder, fine-tuned        66.0 ± 0.0      80.0 ± 1.4",
-        "tied AE's encoder, frozen             56.0 ± 1.4      61.0 ± 1.4",
+        " " * 21 + "from  pretrained,   tied AE's,",
+        "labels" + " " * 12 + "scratch   fine-tuned       frozen",
+        "steps" + " " * 15 + "1,000        1,000          500",
+        "50" + " " * 13 + "61.0 ± 1.4   66.0 ± 0.0   56.0 ± 1.4",
+        "all 1,000" + " " * 6 + "81.0 ± 1.4   80.0 ± 1.4   61.0 ± 1.4",
     ]
     one_seed = accuracy_table(study_with_results(seeds=(0,)), methods=["frozen"])
-    assert one_seed.splitlines()[1] == "pretrained encoder, frozen            63.0 ± 0.0      70.0 ± 0.0"
-    assert len(accuracy_table(study_with_results()).splitlines()) == 6, "header + every method"
+    assert one_seed.splitlines()[3] == "50" + " " * 13 + "63.0 ± 0.0"
+    assert len(accuracy_table(study_with_results()).splitlines()) == 3 + 2, "3 header lines, 2 budgets"
     with pytest.raises(ValueError, match="Unknown method 'denoising'"):
         accuracy_table(study_with_results(), methods=["denoising"])
+
+
+def test_accuracy_table_fits_in_100_columns_with_every_method():
+    study = study_with_results()
+    lines = accuracy_table(study).splitlines()
+    assert max(len(line) for line in lines) == 12 + 13 * 5 <= 100
+    assert lines[2].split() == ["steps", "1,000", "500", "1,000", "500", "1,000"], "frozen: phase 1 only"
+    assert [short_label(m) for m in study.methods] == [
+        "from scratch", "pretrained, frozen", "pretrained, fine-tuned", "tied AE's, frozen",
+        "tied AE's, fine-tuned"]
 
 
 def test_accuracy_table_marks_missing_results(private_cache):
     study = study_with_results(seeds=(0,), sources={"untied": (stacked_autoencoder(30).encoder, "untrained")})
     del study.results[(1000, 0, "untied")]
-    assert accuracy_table(study, ["fine-tuned"]).splitlines()[1].endswith("66.0 ± 0.0               -")
+    assert accuracy_table(study, ["fine-tuned"]).splitlines()[4] == "all 1,000" + " " * 15 + "-"
 
 
 def test_conclusions_known_values():
     assert conclusion_sentences(study_with_results()) == [
-        "Fine-tuned pretrained encoder vs from scratch (test accuracy difference, same labels and seed):",
-        "            50 labels:  +5.0 ± 1.4 points (ahead on 2 of 2 seeds)",
-        "     all 1,000 labels:  -1.0 ± 0.0 points (ahead on 0 of 2 seeds)",
-        "  -> ahead on every seed at 50 labels; largest mean gain +5.0 points at 50 labels; "
-        "from all 1,000 labels on, no longer ahead (-1.0 points there).",
-        "Frozen pretrained encoder vs from scratch (test accuracy difference, same labels and seed):",
-        "            50 labels:  +1.0 ± 2.8 points (ahead on 1 of 2 seeds)",
-        "     all 1,000 labels: -10.0 ± 0.0 points (ahead on 0 of 2 seeds)",
-        "  -> never ahead of the scratch baseline on every seed.",
-        "Fine-tuned encoder of the tied autoencoder vs from scratch (test accuracy difference, same "
-        "labels and seed):",
-        "            50 labels:  +3.0 ± 1.4 points (ahead on 2 of 2 seeds)",
-        "     all 1,000 labels:  -2.0 ± 0.0 points (ahead on 0 of 2 seeds)",
-        "  -> ahead on every seed at 50 labels; largest mean gain +3.0 points at 50 labels; "
-        "from all 1,000 labels on, no longer ahead (-2.0 points there).",
+        "Seed spread: the larger of the two compared methods' standard deviations over the seeds at that\n"
+        "  budget; a difference smaller than that may be luck.",
+        "Pretrained encoder, fine-tuned: test accuracy minus scratch's (both after 1,000 steps; "
+        "same labels,\n  same seed):",
+        "            50 labels:  +5.0 ± 1.4 points (ahead on 2 of 2 seeds; seed spread 1.4)",
+        "     all 1,000 labels:  -1.0 ± 0.0 points (ahead on 0 of 2 seeds; seed spread 1.4)",
+        "  -> ahead on every seed, by more than the seed spread: at 50 labels.",
+        "  -> behind on every seed, but by less than the seed spread: at all 1,000 labels.",
+        "Pretrained encoder, frozen: test accuracy minus scratch's (500 steps against scratch's 1,000; same\n"
+        "  labels, same seed):",
+        "            50 labels:  +1.0 ± 2.8 points (ahead on 1 of 2 seeds; seed spread 1.4)",
+        "     all 1,000 labels: -10.0 ± 0.0 points (ahead on 0 of 2 seeds; seed spread 1.4)",
+        "  -> the seeds disagree: at 50 labels.",
+        "  -> behind on every seed, by more than the seed spread: at all 1,000 labels.",
+        "Pretrained encoder, frozen: test accuracy minus scratch's (both after 500 steps; same labels, same\n"
+        "  seed):",
+        "            50 labels: +11.0 ± 2.8 points (ahead on 2 of 2 seeds; seed spread 1.4)",
+        "     all 1,000 labels:  +0.0 ± 0.0 points (ahead on 0 of 2 seeds; seed spread 1.4)",
+        "  -> ahead on every seed, by more than the seed spread: at 50 labels.",
+        "  -> no difference on any seed: at all 1,000 labels.",
+        "Tied AE's encoder, fine-tuned: test accuracy minus scratch's (both after 1,000 steps; same labels,\n"
+        "  same seed):",
+        "            50 labels:  +3.0 ± 1.4 points (ahead on 2 of 2 seeds; seed spread 1.4)",
+        "     all 1,000 labels:  -2.0 ± 0.0 points (ahead on 0 of 2 seeds; seed spread 1.4)",
+        "  -> ahead on every seed, by more than the seed spread: at 50 labels.",
+        "  -> behind on every seed, by more than the seed spread: at all 1,000 labels.",
         "Largest mean gain of any pretrained method: +5.0 points (pretrained encoder, fine-tuned, "
-        "50 labels); with all 1,000 labels every pretrained method was behind scratch.",
-        "Seed-to-seed spread (std) of the scratch baseline: 1.4 to 1.4 points depending on the budget; "
-        "a gain of that size can be luck.",
-        "For scale: from scratch went from 61.0% with 50 labels to 81.0% with all 1,000; the fine-tuned "
-        "pretrained classifier from 66.0% to 80.0%.",
-        "Tied vs untied autoencoder as the source (fine-tuned, mean accuracies): difference -1.5 points "
-        "on average over the budgets (from -2.0 points to -1.0 points).",
+        "50 labels),\n"
+        "  more than the seed spread there (1.4 points); with all 1,000 labels every pretrained method was\n"
+        "  behind scratch on average.",
+        "Seed-to-seed spread (std) of the scratch baseline: 1.4 to 1.4 points depending on the budget.",
+        "For scale: from scratch went from 61.0% with 50 labels to 81.0% with all 1,000; the fine-tuned\n"
+        "  pretrained classifier from 66.0% to 80.0%.",
+        "Tied vs untied autoencoder as the source (fine-tuned, mean accuracies): difference -1.5 points on\n"
+        "  average over the budgets (from -2.0 points to -1.0 points).",
     ]
+
+
+def test_conclusion_lines_fit_in_100_columns():
+    for item in conclusion_sentences(study_with_results()):
+        assert all(len(line) <= 100 for line in item.split("\n")), item
 
 
 def test_conclusions_with_one_seed_and_fewer_methods():
     sentences = conclusion_sentences(study_with_results(seeds=(1,), methods=("scratch", "frozen")))
     assert sentences == [
-        "Only 1 seed per point: there is no spread to compare against, so small differences below may "
-        "be luck.",
-        "Frozen pretrained encoder vs from scratch (test accuracy difference, same labels and seed):",
+        "Only 1 seed per point: there is no spread to compare against, so any difference below may be luck.",
+        "Pretrained encoder, frozen: test accuracy minus scratch's (500 steps against scratch's 1,000; same\n"
+        "  labels, same seed):",
         "            50 labels:  -1.0 points (behind on the only seed)",
         "     all 1,000 labels: -10.0 points (behind on the only seed)",
-        "  -> never ahead of the scratch baseline on the only seed.",
-        "Largest mean gain of any pretrained method: -1.0 points (pretrained encoder, frozen, 50 labels); "
-        "with all 1,000 labels every pretrained method was behind scratch.",
+        "  -> behind on the only seed: at 50 and all 1,000 labels.",
+        "Pretrained encoder, frozen: test accuracy minus scratch's (both after 500 steps; same labels, same\n"
+        "  seed):",
+        "            50 labels:  +9.0 points (ahead on the only seed)",
+        "     all 1,000 labels:  +0.0 points (level on the only seed)",
+        "  -> no difference on any seed: at all 1,000 labels.",
+        "  -> ahead on the only seed: at 50 labels.",
+        "Largest mean gain of any pretrained method: -1.0 points (pretrained encoder, frozen, 50 labels);\n"
+        "  with all 1,000 labels every pretrained method was behind scratch on average.",
     ]
+
+
+def test_spread_verdict_weighs_the_mean_gain_against_the_spread():
+    assert spread_verdict([0.03, 0.05], spread=0.02) == "ahead"
+    assert spread_verdict([0.03, 0.05], spread=0.04) == "ahead within spread"
+    assert spread_verdict([-0.03, -0.05], spread=0.02) == "behind"
+    assert spread_verdict([-0.01, -0.02], spread=0.02) == "behind within spread"
+    assert spread_verdict([0.05, -0.01], spread=0.0) == "mixed"
+    assert spread_verdict([0.0, 0.0], spread=0.0) == "level"
+    assert spread_verdict([0.2], spread=0.5) == "ahead on one seed", "one seed: no spread to weigh"
+    assert set(VERDICTS) >= {"ahead", "ahead within spread", "mixed", "level", "behind within spread",
+                             "behind", "ahead on one seed", "behind on one seed"}
+
+
+def test_seed_spread_is_the_larger_std_of_the_two_methods():
+    study = study_with_results()
+    # scratch 50: (0.60, 0.62) -> std 0.0141; fine-tuned 50: (0.66, 0.66) -> 0
+    assert seed_spread(study, "fine-tuned", 50) == pytest.approx(0.02 / 2 ** 0.5)
+    # tied frozen all: (0.60, 0.62); scratch after phase 1 at all: (0.70, 0.72): both 0.0141
+    assert seed_spread(study, "tied frozen", 1000, equal_steps=True) == pytest.approx(0.02 / 2 ** 0.5)
 
 
 def test_verdict_needs_every_seed_to_agree():
@@ -119,3 +180,11 @@ def test_misclassified_covers_classes_first():
     assert misclassified(y_true, y_pred, k=3).tolist() == [0, 3, 5]
     assert misclassified(y_true, y_pred, k=10).tolist() == [0, 3, 5, 1]
     assert misclassified(y_true, y_true, k=5).tolist() == []
+
+
+def test_most_confused_lists_the_largest_off_diagonal_cells():
+    cm = np.array([[9, 3, 0], [5, 7, 3], [0, 1, 4]])
+    names = ["a", "b", "c"]
+    assert most_confused(cm, names, k=2) == [("b", "a", 5), ("a", "b", 3)], "ties in row-major order"
+    assert most_confused(cm, names, k=9) == [("b", "a", 5), ("a", "b", 3), ("b", "c", 3), ("c", "b", 1)]
+    assert most_confused(np.eye(3, dtype=int), names) == [], "no mistakes, nothing listed"

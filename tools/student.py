@@ -23,6 +23,9 @@ Cell tags
 * ``needs-exercise`` (set by the author): the cell runs the learner's code from an exercise
   above it (a check cell, a training run...), so in the hand-out it raises
   ``NotImplementedError`` until that exercise is done.
+* ``solutions-only`` (set by the author, Markdown cells only): text about the solutions
+  edition itself ("this edition holds worked solutions..."); the hand-out leaves the cell out.
+  Write the rest of the notebook so that it reads right in both editions.
 * Set by the generator only (never in the solutions notebook): ``exercise-stub`` (the cell
   holds a stub) and ``raises-exception`` (the cell, as handed out, raises
   ``NotImplementedError``: a stub outside any function body, or ``needs-exercise``). nbval
@@ -32,14 +35,16 @@ Cell tags
 
 Refused with a ``MarkerError`` naming the cell (index, first line) and the line, so that no
 solution reaches the hand-out by accident: unbalanced or nested markers; a marker of the wrong
-kind for the cell (code markers in Markdown or the reverse, any marker in a raw cell); a line
+kind for the cell (code markers in Markdown or the reverse, any marker in a raw cell);
+``solutions-only`` on a cell that is not Markdown (dropping code would change what runs); a line
 that looks like a marker but is not exactly one (``## END SOLUTION``, ``### BEGIN_SOLUTION``,
 ``### begin solution``, a non-breaking space, text after it...); a stubbed code cell that no
 longer parses; ``raises-exception`` in the source. Input that is not a notebook raises
 ``NotebookInputError``. The command line reports either in one line and exits 2; it also
 refuses to write over its own input.
 
-Output: outputs (images included), execution counts and per-cell run metadata are cleared;
+Output: ``solutions-only`` cells are left out; outputs (images included), execution counts
+and per-cell run metadata are cleared;
 attachments stay only while the cell's student text refers to them (an image pasted into an
 answer goes with it); notebook metadata is reduced to the kernel spec and the language name;
 a note cell goes on top; cell ids are kept. The same input always gives byte-identical output.
@@ -89,6 +94,7 @@ ANSWER_PROMPT = "**Your answer:** *(write it here)*"
 TAG_NEEDS_EXERCISE = "needs-exercise"
 TAG_STUB = "exercise-stub"
 TAG_RAISES = "raises-exception"
+TAG_SOLUTIONS_ONLY = "solutions-only"
 
 GENERATOR = "tools.student"
 NOTE_CELL_ID = "student-edition-note"
@@ -249,6 +255,7 @@ def _keep_referenced_attachments(cell):
 def student_edition(nb, source_name: str = "05_exercises.ipynb"):
     """Return the student edition of notebook ``nb`` (a new ``NotebookNode``; ``nb`` is untouched)."""
     nb = copy.deepcopy(nb)
+    kept = []
     for index, cell in enumerate(nb.cells):
         if TAG_RAISES in cell.metadata.get("tags", []):
             raise _cell_error(index, cell, f"the solutions notebook must not carry the "
@@ -258,6 +265,13 @@ def student_edition(nb, source_name: str = "05_exercises.ipynb"):
             raise _cell_error(index, cell, f"the {TAG_STUB!r} tag is set by the generator, "
                                            "not by the author; remove it.")
         regions = find_regions(cell, index)
+        if TAG_SOLUTIONS_ONLY in cell.metadata.get("tags", []):
+            if cell.cell_type != "markdown":
+                raise _cell_error(index, cell, f"only Markdown cells may carry the "
+                                               f"{TAG_SOLUTIONS_ONLY!r} tag: leaving a {cell.cell_type} "
+                                               "cell out of the hand-out would change what it runs.")
+            continue
+        kept.append(cell)
         lines = cell.source.splitlines()
         if cell.cell_type == "code":
             raises = TAG_NEEDS_EXERCISE in cell.metadata.get("tags", [])
@@ -283,13 +297,13 @@ def student_edition(nb, source_name: str = "05_exercises.ipynb"):
             cell["id"] = f"cell-{index}"
 
     note = nbformat.v4.new_markdown_cell(
-        f"> **Student edition.** Generated from the solutions notebook `{source_name}` by "
-        f"`python -m {GENERATOR}` (`make student`); edit the solutions notebook, not this "
-        "file. Every `raise NotImplementedError(...)` marks code for you to write, and every "
-        "*Your answer* line a question for you to answer. Check cells that use your code stop "
-        "with `NotImplementedError` until you have written it.")
+        "> **Student edition.** Every `raise NotImplementedError(...)` marks code for you to "
+        "write, and every *Your answer* line a question for you to answer. Check cells that use "
+        "your code stop with `NotImplementedError` until you have written it. Work in a copy of "
+        f"this file: it is generated from `{source_name}` by `python -m {GENERATOR}` "
+        "(`make student`), which overwrites it.")
     note["id"] = NOTE_CELL_ID
-    nb.cells.insert(0, note)
+    nb.cells = [note, *kept]
 
     nb.metadata = nbformat.NotebookNode({
         **({"kernelspec": nb.metadata["kernelspec"]} if "kernelspec" in nb.metadata else {}),
