@@ -96,9 +96,11 @@ bench: setup
 bench-quick: setup
 	$(PY) benchmarks/run.py --quick
 
-# Refreshes the README's explorer screenshots from a real JupyterLab in Chromium.
+# Refreshes the README's explorer screenshots from a real JupyterLab in Chromium, in the full
+# profile from the warm model cache (run `make notebooks` or `make cache` first, or it trains).
 screenshots: $(TEST_STAMP) data
-	AE_PROFILE=quick $(PY) -m pytest tests/browser -q --screenshots-dir docs/images
+	AE_BROWSER_PROFILE=full AE_BROWSER_CACHE_DIR=$${AE_CACHE_DIR:-$$HOME/.cache/stacked-ae-notebooks} \
+	    $(PY) -m pytest tests/browser -q --screenshots-dir docs/images
 
 # The class cache (helpers/cache.py, tools/prewarm.py). CACHE_DIR defaults to $AE_CACHE_DIR, else
 # ~/.cache/stacked-ae-notebooks. `make cache` runs every notebook (full profile) so the cache holds all

@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import platform
 import sys
 import tempfile
 
 from helpers.profile import Profile, active_profile
+
+# What the lessons import besides ``helpers``: module name -> the package that provides it.
+LESSON_PACKAGES = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy",
+                   "matplotlib": "matplotlib", "ipywidgets": "ipywidgets", "sklearn": "scikit-learn"}
+INSTALL_HINT = ("From the repository folder, run `make lab` (or `pip install -e .` in this kernel's "
+                "environment), then restart the kernel.")
+
+
+def missing_packages(modules: dict = LESSON_PACKAGES) -> list[str]:
+    """The packages among ``modules`` (module -> package) that this Python cannot import."""
+    return [package for module, package in modules.items() if not _importable(module)]
+
+
+def _importable(module: str) -> bool:
+    if module in sys.modules:                   # None there means "blocked": not importable
+        return sys.modules[module] is not None
+    return importlib.util.find_spec(module) is not None
+
+
+class MissingPackageError(ImportError):
+    """A package the lessons need is not installed; Jupyter shows only the message, no traceback."""
+
+    def _render_traceback_(self):   # IPython's hook for an exception's displayed traceback
+        return [str(self)]
+
+
+def require_packages(modules: dict = LESSON_PACKAGES) -> None:
+    """Stop with one sentence (:class:`MissingPackageError`) if a package in ``modules`` is missing."""
+    missing = missing_packages(modules)
+    if missing:
+        names = ", ".join(f"`{name}`" for name in missing)
+        raise MissingPackageError(f"This notebook needs {names}, which this kernel's Python "
+                                  f"({sys.executable}) cannot import. {INSTALL_HINT}")
 
 
 def import_quietly(module_name: str):
@@ -49,11 +83,12 @@ def import_quietly(module_name: str):
 
 
 def setup_notebook(seed: int = 42, quiet: bool = False) -> Profile:
-    """Seed Python/NumPy/TensorFlow, silence TF's C++ logs, set plot defaults.
+    """Check the lesson's packages, seed Python/NumPy/TensorFlow, silence TF's C++ logs, set plots.
 
     Prints the library versions and the active profile (unless ``quiet``) and returns
     the profile.
     """
+    require_packages()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     tf = import_quietly("tensorflow")

@@ -65,9 +65,11 @@ def chromium() -> str:
 def ae_env(tmp_path_factory) -> dict:
     """Quick profile + a private model cache, for the server's kernels (and, through
     ``helpers_env``, for helpers called by the tests). ``AE_BROWSER_CACHE_DIR`` reuses a
-    cache folder across runs (development only)."""
+    cache folder across runs, and ``AE_BROWSER_PROFILE=full`` uses the full profile: together
+    they let ``make screenshots`` show what a learner sees, from a warm full-profile cache."""
     cache = os.environ.get("AE_BROWSER_CACHE_DIR") or str(tmp_path_factory.mktemp("ae-cache"))
-    return {"AE_PROFILE": "quick", "AE_CACHE_DIR": cache,
+    profile = os.environ.get("AE_BROWSER_PROFILE", "quick")
+    return {"AE_PROFILE": profile, "AE_CACHE_DIR": cache,
             "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 

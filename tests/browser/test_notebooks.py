@@ -4,10 +4,12 @@ Per notebook (quick profile, model cache warmed by one headless run of the noteb
 open it, run all cells, wait for an idle kernel with no error output, find the explorer
 by its CSS classes (the DOM contracts in helpers/coding_explorer.py and
 helpers/budget_explorer.py), change it with real input (arrow keys on the slider, a click
-on the tied/untied toggle, a click on the method dropdown then an arrow key and Enter),
+on the tied/untied toggle, Tab then Enter or Space on the method buttons),
 and after each change check that the picture's
 PNG bytes changed and that the readout says what ``helpers`` computes for the new
 setting. The changes are undone in turn, so the screenshot shows the notebook's default.
+Notebook 04's method buttons are driven by the keyboard alone: Tab from the slider's handle to
+the button, then Enter (forward) or Space (back), in JupyterLab's command mode.
 
 Latencies (input -> last redraw, page clock) and load times are printed and written to
 artifacts/browser/timings.json; the only timed assertion is the 5 s "broken" bound.
@@ -36,7 +38,15 @@ CODING_EXPLORER = {"root": ".ae-explorer", "slider": ".ae-explorer-slider",
 BUDGET_EXPLORER = {"root": ".ae-budget-explorer", "slider": ".ae-budget-slider",
                    "method": ".ae-budget-method", "image": ".ae-budget-image",
                    "readout": ".ae-budget-readout", "progress": ".ae-budget-progress",
-                   "message": ".ae-budget-message"}
+                   "message": ".ae-budget-message",
+                   "toggle": ".ae-budget-method"}   # the method buttons: the active one is read as "toggle"
+TAB_LIMIT = 12          # Tab presses allowed from the slider's handle to a method button
+
+JS_FOCUSED_IN = """(container) => {
+  const box = document.querySelector(container), active = document.activeElement;
+  return box && active && box.contains(active) && active.tagName === 'BUTTON'
+    ? (active.textContent || '').replace(/\\s+/g, ' ').trim() : null;
+}"""
 
 TIMINGS: dict = {}
 
@@ -131,6 +141,21 @@ def change_and_check(lab, selectors, label, action, expected_html, record) -> No
                                      f"(> {REDRAW_BOUND:.0f} s: broken, not just slow)")
 
 
+def tab_to_button(page, selectors, label: str) -> int:
+    """Real keyboard input: focus the slider's handle, then press Tab until the method button
+    labelled ``label`` has the focus (at most ``TAB_LIMIT`` presses). Returns the presses."""
+    handle = page.locator(f"{css(selectors, 'slider')} .noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for presses in range(1, TAB_LIMIT + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate(JS_FOCUSED_IN, css(selectors, "method")) == label:
+            return presses
+    focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)")
+    raise AssertionError(f"{TAB_LIMIT} presses of Tab from the slider never reached the {label!r} method "
+                         f"button; the focus is on {focused!r}")
+
+
 def screenshot(page, selectors, directory: Path, name: str, margin: int = 8) -> None:
     root = page.locator(selectors["root"]).first
     root.scroll_into_view_if_needed()
@@ -211,11 +236,13 @@ def test_coding_size_explorer(lab, helpers_env, screenshots_dir, tmp_path, noteb
 
 
 def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
-    """Notebook 04. Written against the DOM contract and helpers.budget_explorer.BudgetExplorer
-    before the notebook existed; the study is rebuilt here with LabelBudgetStudy's defaults."""
+    """Notebook 04. Written against the DOM contract and helpers.budget_explorer.BudgetExplorer;
+    the study is rebuilt here with LabelBudgetStudy's defaults. The method is changed by keyboard
+    only (Tab to the button, then Enter or Space), in JupyterLab's command mode."""
     from helpers.budget_explorer import budget_readout
     from helpers.budget_study import LabelBudgetStudy
-    from helpers.study_methods import METHOD_LABELS, METHODS
+    from helpers.study_methods import METHODS
+    from helpers.study_report import short_label
 
     notebook = "04_encoder_reuse.ipynb"
     record = open_and_run(lab, notebook, tmp_path)
@@ -225,9 +252,9 @@ def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
     study = LabelBudgetStudy()
     budgets, seed = list(study.budgets), study.seeds[0]
     now = slider_position(state, [study.budget_label(b) for b in budgets])
-    by_label = {METHOD_LABELS[m]: m for m in METHODS}
-    assert state["method"] in by_label, f"unknown method shown: {state['method']!r}"
-    method = by_label[state["method"]]
+    by_label = {short_label(m): m for m in METHODS}
+    assert state["toggle"] in by_label, f"no active method button, or an unknown one: {state['toggle']!r}"
+    method = by_label[state["toggle"]]
 
     def readout(budget, method_):
         result = study.method_result(budget, seed, method_, train=False)
@@ -241,20 +268,22 @@ def test_label_budget_explorer(lab, helpers_env, screenshots_dir, tmp_path):
     key, back = ("ArrowRight", "ArrowLeft") if now + 1 < len(budgets) else ("ArrowLeft", "ArrowRight")
     other = now + 1 if key == "ArrowRight" else now - 1
     m = METHODS.index(method)
-    m_key, m_back = ("ArrowDown", "ArrowUp") if m + 1 < len(METHODS) else ("ArrowUp", "ArrowDown")
-    other_method = METHODS[m + 1 if m_key == "ArrowDown" else m - 1]
+    other_method = METHODS[m + 1 if m + 1 < len(METHODS) else m - 1]
     slide = lambda k: lambda: H.press_slider_key(page, css(sel, "slider"), k)  # noqa: E731
-    pick = lambda k: lambda: H.pick_in_select(page, css(sel, "method"), k)  # noqa: E731
+    press = lambda k: lambda: page.keyboard.press(k)  # noqa: E731
 
     change_and_check(lab, sel, f"{key} -> {study.budget_label(budgets[other])} labels", slide(key),
                      readout(budgets[other], method), record)
-    change_and_check(lab, sel, f"method {m_key} -> {other_method}", pick(m_key),
+    tabs = tab_to_button(page, sel, short_label(other_method))
+    change_and_check(lab, sel, f"Tab x{tabs}, Enter -> {other_method}", press("Enter"),
                      readout(budgets[other], other_method), record)
-    assert H.explorer_state(page, sel)["method"] == METHOD_LABELS[other_method]
+    assert H.explorer_state(page, sel)["toggle"] == short_label(other_method)
     change_and_check(lab, sel, f"{back} -> {study.budget_label(budgets[now])} labels", slide(back),
                      readout(budgets[now], other_method), record)
-    change_and_check(lab, sel, f"method {m_back} -> {method}", pick(m_back),
+    tabs = tab_to_button(page, sel, short_label(method))
+    change_and_check(lab, sel, f"Tab x{tabs}, Space -> {method}", press("Space"),
                      readout(budgets[now], method), record)
+    assert H.explorer_state(page, sel)["toggle"] == short_label(method)
 
     screenshot(page, sel, screenshots_dir, "04_label_budget_explorer.png")
     assert lab.problems() == []
