@@ -119,3 +119,11 @@ cache-archive: $(STAMP)
 
 cache-import: $(STAMP)
 	$(PY) -m tools.prewarm $(CACHE_FLAGS) --import "$(CACHE_ARCHIVE)"
+
+# Load test of a class server (benchmarks/class_server.py): KERNELS kernels (default 8) run notebook 01 at
+# once, (a) against a pre-warmed read-only shared cache, (b) against one cold cache; about 20 min on 2 cores.
+KERNELS ?= 8
+.PHONY: load-test
+
+load-test: setup
+	$(PY) -m benchmarks.class_server --kernels $(KERNELS)

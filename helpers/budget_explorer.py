@@ -9,8 +9,8 @@ static picture (curves and two confusion matrices) for readers without a kernel,
 :func:`overview_sentences` says what it shows.
 
 The method buttons are ``ToggleButtons``: plain ``<button>`` elements, so in JupyterLab's
-command mode Tab (or Shift+Tab) reaches each of them and Enter or Space selects it; a
-dropdown would need the mouse, since the notebook takes the arrow keys to move between cells.
+command mode Tab (or Shift+Tab) reaches each of them and Enter or Space selects it. On a
+focused dropdown the notebook takes the arrow keys to move between cells instead.
 
 DOM contract (CSS classes the browser tests rely on): ``ae-budget-explorer`` (root),
 ``ae-budget-slider``, ``ae-budget-method`` (the buttons' container; the selected one has
@@ -154,7 +154,7 @@ def check_n_misclassified(n_misclassified) -> int:
 
 
 class BudgetExplorer(Explorer):
-    """Label-budget slider + method selector -> accuracy curves (current budget marked),
+    """Label-budget slider + method buttons -> accuracy curves (current budget marked),
     confusion matrix and misclassified test images of one run.
 
     Args:
@@ -191,7 +191,7 @@ class BudgetExplorer(Explorer):
         self.method = widgets.ToggleButtons(options=[(short_label(m), m) for m in study.methods],
                                             value=method, description="method",
                                             tooltips=[METHOD_LABELS[m] for m in study.methods],
-                                            style={"button_width": "150px"})
+                                            style={"button_width": "auto"})   # no label cut short
         self.method.add_class("ae-budget-method")
         self.custom = widgets.IntText(value=300, description="or type",
                                       layout=widgets.Layout(width="170px"))

@@ -15,10 +15,7 @@ key of the phase it builds on, so retraining an earlier phase invalidates the la
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
-import gc
 import time
 
 import keras
@@ -266,24 +263,9 @@ def greedy_layerwise(plan=None, seed=42, data=None, on_epoch=None) -> LayerwiseR
     data = data or load_fashion_mnist()
     start = time.perf_counter()
     outer = train_outer(plan, seed, data, on_epoch)
-    release_freed_memory()
     inner = train_inner(plan, outer, seed, data, on_epoch)
-    release_freed_memory()
     stacked = train_stacked(plan, outer, inner, seed, data, on_epoch)
-    release_freed_memory()
     return LayerwiseResult(plan, outer, inner, stacked, time.perf_counter() - start)
-
-
-def release_freed_memory() -> None:
-    """Hand memory freed by a training run back to the operating system.
-
-    Compiling and fitting leaves much of the C heap free but still mapped (glibc keeps it),
-    so the kernel's resident size grows with every phase; ``malloc_trim`` returns it
-    (measured: about 150 MB less at notebook 03's peak). A no-op where glibc is missing.
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def greedy_curve(result: LayerwiseResult) -> dict:

@@ -145,20 +145,3 @@ def test_encode_gives_the_codings(fashion):
     assert codes.shape == (10, 100) and codes.min() >= 0
     np.testing.assert_allclose(codes, outer.encoder.predict(fashion.X_valid[:10], verbose=0), atol=1e-6)
 
-
-def test_release_freed_memory_works_with_and_without_glibc(monkeypatch):
-    import ctypes
-
-    from helpers.layerwise import release_freed_memory
-
-    trimmed = []
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: type("Libc", (), {
-        "malloc_trim": staticmethod(lambda pad: trimmed.append((name, pad)))}))
-    release_freed_memory()
-    assert trimmed == [("libc.so.6", 0)]
-
-    def missing(name):
-        raise OSError(f"{name}: cannot open shared object file")
-
-    monkeypatch.setattr(ctypes, "CDLL", missing)
-    release_freed_memory()   # no glibc (macOS, musl): nothing to do, and no error
