@@ -121,7 +121,8 @@ cache-import: $(STAMP)
 	$(PY) -m tools.prewarm $(CACHE_FLAGS) --import "$(CACHE_ARCHIVE)"
 
 # Load test of a class server (benchmarks/class_server.py): KERNELS kernels (default 8) run notebook 01 at
-# once, (a) against a pre-warmed read-only shared cache, (b) against one cold cache; about 20 min on 2 cores.
+# once, (a) against a pre-warmed read-only shared cache, (b) against one cold cache. About 6 min on 2 cores,
+# plus the wait (up to 20 min per case) for the 1-minute load average to fall below 1.5.
 KERNELS ?= 8
 .PHONY: load-test
 

@@ -157,6 +157,7 @@ class KernelRun:
     cells_done: int = 0
     peak_kib: int = 0                # VmHWM of the kernel process
     error: str | None = None
+    cell_times: list[float] = dataclasses.field(default_factory=list)   # when each code cell was done
 
 
 async def run_kernel(run: KernelRun, path: Path, env: dict, start: float, pids: dict, timeout: int) -> None:
@@ -181,6 +182,7 @@ async def run_kernel(run: KernelRun, path: Path, env: dict, start: float, pids: 
             failures.append(f"cell {cell_index + 1}: {content.get('ename')}: {evalue}")
             return   # nbclient raises CellExecutionError right after this hook
         run.cells_done, run.finished = run.cells_done + 1, time.monotonic() - start
+        run.cell_times.append(round(run.finished, 2))
 
     client.on_notebook_start, client.on_cell_executed = started, cell_done
     try:

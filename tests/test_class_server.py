@@ -63,6 +63,8 @@ def test_two_kernels_in_both_cases_train_each_entry_once_and_report_it(tmp_path)
         assert all(run["error"] is None and run["cells_done"] == run["cells_total"] == 4
                    for run in case["kernels"])
         assert all(0 < run["ready"] < run["finished"] <= case["seconds"] for run in case["kernels"])
+        assert all(run["cell_times"] == sorted(run["cell_times"]) and len(run["cell_times"]) == 4
+                   and run["cell_times"][-1] == round(run["finished"], 2) for run in case["kernels"])
         assert all(run["peak_kib"] > 50_000 for run in case["kernels"]), "a kernel with keras takes > 50 MB"
         assert case["peak_sum_kib"] > 50_000 and case["problems"] == []
     assert (shared["trainings"]["models"], shared["trainings"]["results"]) == (0, 0)
