@@ -322,7 +322,7 @@ def read_only(folder: Path, method: str | None = None):
 
 def run_case(case: str, args, folders: dict, reference: set) -> CaseResult:
     """Wait for a quiet machine, then run ``args.kernels`` kernels in ``case`` ("shared" or "cold")."""
-    print(f"\nCase {CASE_TITLES[case]}: {args.kernels} kernels", flush=True)
+    print(f"\nCase {CASE_TITLES[case]}: {kernels_text(args.kernels)}", flush=True)
     load, waited = wait_for_quiet_machine(args.max_load, args.load_wait)
     lock_timeout = {"AE_CACHE_LOCK_TIMEOUT": os.environ.get("AE_CACHE_LOCK_TIMEOUT", "7200")}
     if case == "cold":
@@ -352,6 +352,10 @@ def run_case(case: str, args, folders: dict, reference: set) -> CaseResult:
 
 # --- the report -----------------------------------------------------------------------------
 
+def kernels_text(count: int) -> str:
+    return f"{count} kernel{'' if count == 1 else 's'}"
+
+
 def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = [header, ["---"] * len(header), *rows]
     return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)
@@ -368,7 +372,7 @@ def case_report(result: CaseResult, args) -> str:
     peaks = [run.peak_kib for run in runs]
     load = ", ".join(f"{value:.2f}" for value in result.load)
     waited = f" after waiting {human_time(result.waited)}" if result.waited >= 1 else ""
-    setting = (f"### Case {CASE_TITLES[result.case]}\n\n{len(runs)} kernels, {args.notebook.name}, "
+    setting = (f"### Case {CASE_TITLES[result.case]}\n\n{kernels_text(len(runs))}, {args.notebook.name}, "
                f"{args.profile} profile{f', {result.read_only}' if result.read_only else ''}. "
                f"Load average at the start (1, 5, 15 min): {load}{waited}.")
     kernels = markdown_table(

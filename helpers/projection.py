@@ -184,6 +184,34 @@ def cached_tsne_project(X, source: dict, seed=0, n_jobs=2, **settings) -> TSNEMa
     return TSNEMap(np.asarray(result["points"], dtype=np.float64), float(result["seconds"]), from_cache)
 
 
+def cached_fit_pca(X, n_components, source: dict) -> PCA:
+    """:func:`fit_pca` through the result cache; ``source`` names what determines ``X`` (e.g.
+    ``{"data": data.checksum, "images": "X_train[:55000]"}``), so a second run fits nothing."""
+    from helpers.cache import load_or_compute
+
+    if not isinstance(source, dict) or not source:
+        raise ValueError("source must be a non-empty dict naming the images, e.g. "
+                         f"{{'data': data.checksum, 'images': 'X_train'}}; got {source!r}.")
+    X = _rows(X)
+    spec = {"kind": "pca_fit", "source": source, "n_points": len(X), "n_features": X.shape[1],
+            "n_components": int(n_components)}
+
+    def compute():
+        pca = fit_pca(X, n_components)
+        return {"mean": pca.mean.tolist(), "components": pca.components.tolist(),
+                "explained_variance_ratio": pca.explained_variance_ratio.tolist()}
+
+    def verify(result):
+        shapes = (np.shape(result.get("mean")), np.shape(result.get("components")))
+        if shapes != ((X.shape[1],), (int(n_components), X.shape[1])):
+            raise ValueError(f"stored PCA has shapes {shapes}, expected ({X.shape[1]},) and "
+                             f"({int(n_components)}, {X.shape[1]})")
+
+    result, _ = load_or_compute(spec, compute, verify=verify)
+    return PCA(*(np.asarray(result[k], dtype=np.float64)
+                 for k in ("mean", "components", "explained_variance_ratio")))
+
+
 # --- what a map keeps -----------------------------------------------------------------------------
 
 def _neighbours(points, k) -> np.ndarray:

@@ -236,6 +236,25 @@ def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data
                         verify=verify_autoencoder(IMAGE_SHAPE, (HIDDEN_UNITS, coding_size), tied))
 
 
+def cached_dead_codings(cached: CachedModel, images, name: str) -> int:
+    """:func:`helpers.models.dead_codings` of a cached model on ``images`` (named ``name``, e.g.
+    ``"X_train[:55000]"``), itself cached: counting needs a pass over every image."""
+    from helpers.cache import load_or_compute
+    from helpers.models import dead_codings
+
+    spec = {"kind": "dead_codings", "model": cached.key, "images": name, "n_images": len(images)}
+    count, _ = load_or_compute(spec, lambda: dead_codings(cached.model, images),
+                               verify=_check_count(cached.model.coding_size))
+    return count
+
+
+def _check_count(upper):
+    def verify(count):
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= upper:
+            raise ValueError(f"stored count {count!r} is not a whole number from 0 to {upper}")
+    return verify
+
+
 def reconstruction_mse(model, X, batch_size=1024, offset=None) -> float:
     """Mean squared reconstruction error of ``model`` on images ``X``.
 

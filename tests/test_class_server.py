@@ -90,7 +90,7 @@ def test_a_failing_kernel_is_reported_and_the_exit_status_is_1(tmp_path):
     failure = "cell 5: AssertionError: only case (a) fails"
     assert (run["cells_done"], run["cells_total"], run["error"]) == (4, 5, failure)
     assert report["cases"]["shared"]["problems"] == [f"kernel 1 failed: {failure}"]
-    assert f"| - | 4/5 | failed: {failure} |" in done.stdout
+    assert f"| - | 4/5 | failed: {failure} |" in done.stdout and "\n1 kernel, 02_fails.ipynb, " in done.stdout
     assert "NOT" not in report["verdict"] and "within 60 s: no" in report["verdict"]
 
 
@@ -189,8 +189,9 @@ def test_read_only_mounts_only_in_a_private_namespace(tmp_path, monkeypatch):
         pass
 
 
-def test_markdown_table():
+def test_markdown_table_and_kernels_text():
     assert cs.markdown_table(["a", "b"], [[1, "x"]]) == "| a | b |\n| --- | --- |\n| 1 | x |"
+    assert (cs.kernels_text(1), cs.kernels_text(8)) == ("1 kernel", "8 kernels")
 
 
 def result(finished, error=None, kernels=8):

@@ -168,3 +168,18 @@ def test_class_neighbour_shares_count_each_classes_neighbours():
     assert np.isnan(with_empty[1]).all() and with_empty[2, 2] == 1.0
     with pytest.raises(ValueError, match="k must be from 1"):
         class_neighbour_shares(points, [0, 0, 1, 1], k=4)
+
+
+def test_cached_fit_pca_fits_once_and_returns_the_same_axes(tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_CACHE_DIR", str(tmp_path))
+    X = np.random.default_rng(0).normal(size=(200, 6)).astype("float32")
+    calls = []
+    real = projection.fit_pca
+    monkeypatch.setattr(projection, "fit_pca", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = projection.cached_fit_pca(X, 3, source={"images": "demo"})
+    again = projection.cached_fit_pca(X, 3, source={"images": "demo"})
+    assert calls == [1]
+    np.testing.assert_allclose(again.components, real(X, 3).components)
+    np.testing.assert_allclose(first.mean, X.mean(axis=0), atol=1e-6)
+    with pytest.raises(ValueError, match="source must be a non-empty dict"):
+        projection.cached_fit_pca(X, 3, source={})

@@ -253,3 +253,19 @@ def test_train_cached_runs_every_step_once_on_a_miss(fashion, quick_profile, pri
     assert first.info["valid_mse"] == 0.5 and first.info["epochs_seen"] == 1
     second = train_cached(spec, build, recipe="fast", seed=0, data=fashion, profile=PROFILES["quick"])
     assert second.from_cache and seen["built"] == 1 and second.info["valid_mse"] == 0.5
+
+
+def test_cached_dead_codings_counts_once(fashion, quick_profile, private_cache, monkeypatch):
+    import helpers.models as models
+    from helpers.cache import CachedModel
+    from helpers.training import cached_dead_codings
+
+    model = stacked_autoencoder(5)
+    model.encoder.layers[-1].bias.assign(-100 * np.ones(5, "float32"))   # every coding dead
+    cached = CachedModel(model, {}, key="k-dead-test", from_cache=True)
+    calls = []
+    real = models.dead_codings
+    monkeypatch.setattr(models, "dead_codings", lambda *a, **k: calls.append(1) or real(*a, **k))
+    images = fashion.X_valid[:64]
+    assert cached_dead_codings(cached, images, "X_valid[:64]") == 5
+    assert cached_dead_codings(cached, images, "X_valid[:64]") == 5 and calls == [1]
