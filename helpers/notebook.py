@@ -82,28 +82,6 @@ def import_quietly(module_name: str):
             os.close(saved)
 
 
-MALLOC_ARENAS = 2   # glibc's default is 8 per core; TensorFlow's many threads then hold freed memory
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Ask glibc for at most ``arenas`` malloc arenas (what ``MALLOC_ARENA_MAX`` does), before
-    TensorFlow starts its threads; returns whether it applied (False off glibc, e.g. macOS).
-
-    Each thread that allocates can get an arena of its own, and memory freed in one is not given
-    back to the others: in a kernel that trains many models, that lifts the peak by a few hundred
-    MiB (measured on notebook 03: 1,740 MiB with glibc's default, 1,466 MiB with 2 arenas).
-    """
-    import ctypes
-    import ctypes.util
-
-    M_ARENA_MAX = -8   # from glibc's malloc.h
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_ARENA_MAX, int(arenas)))
-    except (OSError, AttributeError):
-        return False
-
-
 def setup_notebook(seed: int = 42, quiet: bool = False) -> Profile:
     """Check the lesson's packages, seed Python/NumPy/TensorFlow, silence TF's C++ logs, set plots.
 
@@ -111,7 +89,6 @@ def setup_notebook(seed: int = 42, quiet: bool = False) -> Profile:
     the profile.
     """
     require_packages()
-    limit_malloc_arenas()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     tf = import_quietly("tensorflow")

@@ -72,11 +72,3 @@ def test_import_quietly_gives_fd2_back_afterwards(tmp_path, monkeypatch, capfd):
     os.write(2, b"AFTER THE IMPORT\n")
     assert "AFTER THE IMPORT" in capfd.readouterr().err
 
-
-def test_limit_malloc_arenas_applies_on_glibc():
-    import platform
-
-    from helpers.notebook import limit_malloc_arenas
-
-    applied = limit_malloc_arenas(2)
-    assert applied is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
