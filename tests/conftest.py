@@ -47,3 +47,13 @@ def as_nobody(tmp_path_factory):
 def no_shared_cache(monkeypatch):
     """An instructor's ``AE_SHARED_CACHE_DIR`` in the environment must not leak into the tests."""
     monkeypatch.delenv("AE_SHARED_CACHE_DIR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure a test opened (figure tests make many)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

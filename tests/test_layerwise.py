@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from shared_helpers import randomised
 
 from helpers.layerwise import (
     LayerwisePlan,
@@ -17,14 +18,6 @@ from helpers.layerwise import (
 from helpers.models import shared_variable_count
 from helpers.profile import PROFILES
 from helpers.recipes import FAST
-
-
-def randomised(model, seed):
-    """Give every weight (biases too) random values, so copies can be told apart."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.normal(0, 0.1, w.shape).astype("float32"))
-    return model
 
 
 def test_shallow_autoencoders_are_tied_with_the_right_shapes():

@@ -4,24 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.offsetbox import AnnotationBbox
+from shared_helpers import rng
 
 from helpers import map_plots
 
 CLASS_NAMES = [f"class {c}" for c in range(10)]
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
 
 
 def test_coding_space_colours_every_class_and_adds_sparse_thumbnails():

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 from notebook_code import cell_source, run_cells
+from shared_helpers import randomised
 
 from helpers.layers import DenseTranspose
 from helpers.layerwise import encode, inner_autoencoder, outer_autoencoder, stack_autoencoders
@@ -27,13 +28,6 @@ MODELS = {  # the notebook's arguments -> the helper the rest of the lesson uses
 def builder():
     return run_cells(NOTEBOOK, "shallow-tied-autoencoder",
                      {"keras": keras, "DenseTranspose": DenseTranspose})["shallow_tied_autoencoder"]
-
-
-def randomised(model, seed):
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        w.assign(rng.normal(0, 0.1, w.shape).astype("float32"))
-    return model
 
 
 def test_the_cells_are_the_notebooks_own_keras_code():

@@ -4,23 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from shared_helpers import rng
 
 from helpers import plots
 
 CLASS_NAMES = [f"class {c}" for c in range(10)]
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
 
 
 # --- figures for notebook cells --------------------------------------------------------------
