@@ -50,7 +50,8 @@ def pretraining_conclusion(results: dict) -> str:
                         "effect, which more seeds would pin down better.")
     else:
         verdict = (f"Mixed: pretraining won {wins} of {n} seeds (mean difference {diff.mean():+.1f} "
-                   "points); the seed-to-seed spread is as large as the effect.")
+                   f"points, spread of the differences {diff.std(ddof=1):.1f}): the seeds do not "
+                   "agree on the sign, so this run cannot tell whether it helps.")
     lines.append(verdict)
     if results.get("profile") == "quick":
         lines.append("Quick profile: tiny training runs, so these numbers only show that the "

@@ -26,6 +26,7 @@ def test_pretraining_conclusion_follows_the_numbers():
     mixed = conclusion((0.8, 0.7, 0.6), (0.7, 0.75, 0.6))
     assert mixed.startswith("Test accuracy with 500 labels, 2 seeds")
     assert "Mixed: pretraining won 1 of 2" in mixed
+    assert "spread of the differences 10.6): the seeds do not agree on the sign" in mixed
     single = conclusion((0.5, 0.4, 0.3), profile="quick")
     assert "single seed" in single and "Quick profile" in single
     with pytest.raises(ValueError, match="No seeds"):

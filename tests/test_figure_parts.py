@@ -7,18 +7,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.image as mpimg
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from helpers import figure_parts
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def offscreen_axes():

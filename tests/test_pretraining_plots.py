@@ -17,12 +17,6 @@ SUMMARY = {"scratch": {50: (0.6, 0.01, 3), 55_000: (0.86, 0.002, 3)},
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover"]
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_budget_tick_label_long_and_compact():
     label = pretraining_plots.budget_tick_label
     assert [label(b, 55_000) for b in (500, 5000, 55_000)] == ["500", "5,000", "all\n55,000"]
