@@ -85,9 +85,10 @@ notebooks: setup
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts
 
-# Student edition of the exercises (solutions stubbed out, outputs cleared).
+# The student edition (hand-out) of every numbered notebook, in notebooks/student/: solutions and
+# written answers replaced by stubs and prompts, outputs cleared, the lesson and the checks kept.
 student: $(STAMP)
-	$(PY) -m tools.student notebooks/05_exercises.ipynb notebooks/student/05_exercises.ipynb
+	@for nb in $(NOTEBOOKS); do $(PY) -m tools.student $$nb notebooks/student/$$(basename $$nb) || exit $$?; done
 
 # Benchmarks: book recipe vs the suite's, notebook timings, redraw latency, memory.
 bench: setup

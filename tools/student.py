@@ -1,4 +1,4 @@
-"""Generate the student edition (hand-out) of an exercises notebook (``make student``).
+"""Generate the student edition (hand-out) of a numbered notebook (``make student`` does all five).
 
     python -m tools.student notebooks/05_exercises.ipynb notebooks/student/05_exercises.ipynb
     python -m tools.student SRC DST --check     # exit 1 if DST is not up to date
@@ -31,7 +31,9 @@ Cell tags
   ``NotImplementedError``: a stub outside any function body, or ``needs-exercise``). nbval
   accepts the error in those cells and JupyterLab's "Run All" carries on past them; a stub
   inside a ``def`` only raises when called, so its cell is *not* tagged. Without the tag in the
-  solutions notebook, a real error in a worked solution still fails under nbval.
+  solutions notebook, a real error in a worked solution still fails under nbval. A lesson cell
+  outside the exercises may carry ``raises-exception`` itself (a lesson that shows an error on
+  purpose); it is kept as it is.
 
 Refused with a ``MarkerError`` naming the cell (index, first line) and the line, so that no
 solution reaches the hand-out by accident: unbalanced or nested markers; a marker of the wrong
@@ -39,7 +41,8 @@ kind for the cell (code markers in Markdown or the reverse, any marker in a raw 
 ``solutions-only`` on a cell that is not Markdown (dropping code would change what runs); a line
 that looks like a marker but is not exactly one (``## END SOLUTION``, ``### BEGIN_SOLUTION``,
 ``### begin solution``, a non-breaking space, text after it...); a stubbed code cell that no
-longer parses; ``raises-exception`` in the source. Input that is not a notebook raises
+longer parses; ``raises-exception`` on an exercise cell (one with a solution or
+``needs-exercise``). Input that is not a notebook raises
 ``NotebookInputError``. The command line reports either in one line and exits 2; it also
 refuses to write over its own input.
 
@@ -257,14 +260,15 @@ def student_edition(nb, source_name: str = "05_exercises.ipynb"):
     nb = copy.deepcopy(nb)
     kept = []
     for index, cell in enumerate(nb.cells):
-        if TAG_RAISES in cell.metadata.get("tags", []):
-            raise _cell_error(index, cell, f"the solutions notebook must not carry the "
-                                           f"{TAG_RAISES!r} tag: it would hide a real error in a "
-                                           f"worked solution (use {TAG_NEEDS_EXERCISE!r}).")
         if TAG_STUB in cell.metadata.get("tags", []):
             raise _cell_error(index, cell, f"the {TAG_STUB!r} tag is set by the generator, "
                                            "not by the author; remove it.")
         regions = find_regions(cell, index)
+        if TAG_RAISES in cell.metadata.get("tags", []) and (
+                regions or TAG_NEEDS_EXERCISE in cell.metadata.get("tags", [])):
+            raise _cell_error(index, cell, f"an exercise cell of the solutions notebook must not carry "
+                                           f"the {TAG_RAISES!r} tag: it would hide a real error in a "
+                                           f"worked solution (the generator sets it in the hand-out).")
         if TAG_SOLUTIONS_ONLY in cell.metadata.get("tags", []):
             if cell.cell_type != "markdown":
                 raise _cell_error(index, cell, f"only Markdown cells may carry the "
@@ -374,7 +378,7 @@ def summary(nb) -> str:
     """One line counting what the generator changed in the student edition ``nb``."""
     tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
     stubs = sum(TAG_STUB in t for t in tags)
-    raising = sum(TAG_RAISES in t for t in tags)
+    raising = sum(TAG_RAISES in t and bool(t & {TAG_STUB, TAG_NEEDS_EXERCISE}) for t in tags)
     prompts = sum(c.source.count(ANSWER_PROMPT) for c in nb.cells if c.cell_type == "markdown")
     return f"{stubs} stubbed cells, {raising} expected to raise NotImplementedError, {prompts} answer prompts"
 
