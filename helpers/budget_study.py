@@ -31,7 +31,7 @@ from helpers.labels import balanced_counts, balanced_subset, check_budget, study
 from helpers.models import encoder_classifier
 from helpers.profile import active_profile
 from helpers.study_methods import ENCODER_SOURCES, METHOD_RUNS, METHODS, SOURCES, check_method
-from helpers.training import check_seed, trained_autoencoder
+from helpers.training import cache_spec, check_seed, trained_autoencoder
 
 DATA_FIELDS = ("X_train", "y_train", "X_test", "y_test", "checksum")
 
@@ -208,20 +208,19 @@ class LabelBudgetStudy:
         return self._trainer
 
     def spec(self, budget, seed, source) -> dict:
-        """Everything a run's result depends on: its cache key."""
+        """Everything a run's result depends on: its cache key, made by
+        :func:`helpers.training.cache_spec` (so the seed, profile and data hash are recorded as
+        for every other cached entry)."""
         if source not in SOURCES:
             raise ValueError(f"Unknown source {source!r}; choose one of: {', '.join(SOURCES)}.")
-        return {
-            "kind": "label_budget_run",
-            "budget": check_budget(budget, self.pool_size),
-            "seed": check_seed(seed),
-            "source": source,
-            "encoder": None if source == "scratch" else self.source(source)[1],
-            "architecture": "encoder_classifier(784-100-30) + softmax 10",
-            "plan": dataclasses.asdict(self.plan),
-            "profile": dataclasses.asdict(self.profile),
-            "data": self.data.checksum,
-        }
+        return cache_spec(
+            "label_budget_run", seed=seed, profile=self.profile, data=self.data,
+            budget=check_budget(budget, self.pool_size),
+            source=source,
+            encoder=None if source == "scratch" else self.source(source)[1],
+            architecture="encoder_classifier(784-100-30) + softmax 10",
+            plan=dataclasses.asdict(self.plan),
+        )
 
     # -- runs ---------------------------------------------------------------------------------
     def compute(self, budget, seed, source, on_step=None) -> dict:

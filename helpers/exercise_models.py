@@ -32,7 +32,14 @@ from helpers.labels import balanced_subset
 from helpers.models import IMAGE_SHAPE, StackedAutoencoder, stacked_autoencoder
 from helpers.profile import active_profile
 from helpers.recipes import get_recipe
-from helpers.training import HIDDEN_UNITS, check_seed, train_cached, training_spec, verify_autoencoder
+from helpers.training import (
+    HIDDEN_UNITS,
+    cache_spec,
+    check_seed,
+    train_cached,
+    training_spec,
+    verify_autoencoder,
+)
 
 
 @keras.saving.register_keras_serializable(package="helpers_exercises")
@@ -134,7 +141,7 @@ def denoising_examples(add_input_noise, dae, images, noise_std=0.2, seed=0) -> d
     identity layer, in training mode), so it is exactly what the autoencoder trained on.
     Also returns the mean squared errors against the clean images.
     """
-    model = require(dae, "dae", "exercise 2.1").model
+    model = require(dae, "dae", "Exercise 5.7").model
     keras.utils.set_random_seed(seed)
     noisy = convert_to_numpy(add_input_noise(keras.layers.Identity(), noise_std)(images, training=True))
     denoised = model.predict(noisy, batch_size=1024, verbose=0)
@@ -149,7 +156,7 @@ def denoising_examples(add_input_noise, dae, images, noise_std=0.2, seed=0) -> d
 
 def codings_of(dae, images) -> np.ndarray:
     """The denoising autoencoder's codings of ``images`` (n_images, coding_size)."""
-    model = require(dae, "dae", "exercise 2.1").model
+    model = require(dae, "dae", "Exercise 5.7").model
     return model.encoder.predict(images, batch_size=2048, verbose=0)
 
 
@@ -182,21 +189,19 @@ def compare_pretraining(make_classifier, dae, n_labels=500, seeds=None, plan=Non
     test images; "frozen" is the pretrained run after its head-only phase.
     ``on_run(seed, kind)`` is called before each training run.
     """
-    cached_dae = require(dae, "dae", "exercise 2.1")
+    cached_dae = require(dae, "dae", "Exercise 5.7")
     profile = active_profile()
     data = data or load_fashion_mnist()
     plan = plan or classifier_plan(profile)
-    seeds = tuple(profile.seeds if seeds is None else seeds)
+    seeds = tuple(check_seed(s) for s in (profile.seeds if seeds is None else seeds))
     trainer, rows = None, []
     for seed in seeds:
         models = {p: make_classifier(cached_dae.model.encoder, pretrained=p, seed=seed)
                   for p in (True, False)}
         subset = balanced_subset(data.y_train, n_labels, seed)
-        spec = {"kind": "exercise_pretraining_comparison", "dae": cached_dae.key,
-                "n_labels": n_labels, "seed": seed,
-                "classifiers": {str(p): _signature(m) for p, m in models.items()},
-                "plan": dataclasses.asdict(plan), "profile": dataclasses.asdict(profile),
-                "data": data.checksum}
+        spec = cache_spec("exercise_pretraining_comparison", dae=cached_dae.key, n_labels=n_labels,
+                          classifiers={str(p): _signature(m) for p, m in models.items()},
+                          plan=dataclasses.asdict(plan), seed=seed, profile=profile, data=data)
 
         def compute(models=models, subset=subset, seed=seed):
             nonlocal trainer
@@ -248,7 +253,7 @@ def trained_linear_autoencoder(k, mean_image, seed=42, recipe="fast", data=None)
 
 def pca_reconstruction(X, mean, components) -> np.ndarray:
     """``X`` (n, d) projected onto ``mean`` + span(``components``) (d, k orthonormal) and back."""
-    components = require(components, "components", "exercise 3.1")
+    components = require(components, "components", "Exercise 5.11")
     return (X - mean) @ components @ components.T + mean
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.study_report import chance_agreement, paired_interval
+
 AGREEING_ANGLE = 10.0   # degrees: below this, a principal angle counts as a shared direction
 
 
@@ -33,21 +35,25 @@ def pretraining_conclusion(results: dict) -> str:
              f"  pretrained encoder, fine-tuned : {stat(pre)}",
              f"  pretrained encoder, frozen     : {stat(frz)}",
              f"  same architecture from scratch : {stat(scr)}",
-             "Fine-tuned minus scratch, per seed: " + ", ".join(f"{d:+.1f}" for d in diff) + " points."]
+             "Fine-tuned minus scratch, per seed: " + ", ".join(_points(d) for d in diff) + " points."]
     wins = int((diff > 0).sum())
     if n == 1:
         verdict = (f"With a single seed there is no spread to compare the difference "
                    f"({diff[0]:+.1f} points) against: run more seeds before concluding.")
     elif wins in (0, n):
-        spread = max(pre.std(ddof=1), scr.std(ddof=1))
         verdict = (f"Pretraining helped in all {n} seeds, by {diff.mean():+.1f} points on average "
                    f"(smallest gain {diff.min():+.1f})." if wins else
                    f"Pretraining hurt in all {n} seeds, by {diff.mean():+.1f} points on average: "
                    "with this recipe, training from scratch on the labels alone did better.")
-        if abs(diff.mean()) < spread:
-            verdict += (f" The effect is consistent but smaller than the seed-to-seed spread of "
-                        f"the accuracies themselves (std up to {spread:.1f} points): a small "
-                        "effect, which more seeds would pin down better.")
+        low, high = paired_interval(diff)
+        interval = f" The 95% interval of the mean paired difference is {low:+.1f} to {high:+.1f} points"
+        if low > 0 or high < 0:
+            verdict += (f"{interval}, which excludes zero (though with no difference at all, {n} seeds "
+                        f"would still agree on the sign {chance_agreement(n):.0%} of the time).")
+        else:
+            verdict += (f"{interval}, which includes zero: the sign is consistent, but the paired "
+                        f"differences vary too much for {n} seeds to establish the effect; more seeds "
+                        "would pin it down.")
     else:
         verdict = (f"Mixed: pretraining won {wins} of {n} seeds (mean difference {diff.mean():+.1f} "
                    f"points, spread of the differences {diff.std(ddof=1):.1f}): the seeds do not "
@@ -57,6 +63,11 @@ def pretraining_conclusion(results: dict) -> str:
         lines.append("Quick profile: tiny training runs, so these numbers only show that the "
                      "pipeline works; run the full profile for the real comparison.")
     return "\n".join(lines)
+
+
+def _points(difference) -> str:
+    """A difference in points, signed: one decimal, or two when one decimal would show 0.0."""
+    return f"{difference:+.1f}" if difference == 0 or abs(difference) >= 0.05 else f"{difference:+.2f}"
 
 
 def basis_report(W, components, angles) -> str:

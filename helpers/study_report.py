@@ -2,9 +2,12 @@
 
 Everything here is computed from the numbers it is given (a
 ``helpers.budget_study.LabelBudgetStudy``, or one run's predictions), so no sentence states
-more than the results support: a difference counts only if every seed agrees on its sign, and
-each verdict says whether it is larger than the *seed spread* (the larger of the two compared
-methods' standard deviations over seeds at that budget).
+more than the results support. A pretrained method is judged by its *paired* gains (its accuracy
+minus scratch's, seed by seed, on the same labels and batches) and their own spread: a difference
+counts only if every seed agrees on its sign, and the verdict says whether the Student's t
+interval of the mean gain excludes zero. The spread *between* seeds of either method's accuracy
+is not the yardstick: the two runs of a pair share their labelled subset and batch order, and
+what they share cancels in the difference.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
+from scipy import stats
 
-from helpers.budget_study import mean_std
 from helpers.labels import N_CLASSES
-from helpers.study_methods import METHOD_LABELS, METHOD_RUNS, check_method
+from helpers.study_methods import METHOD_LABELS, check_method
 
 CONCLUDED_METHODS = ("fine-tuned", "frozen", "tied fine-tuned")   # the methods the conclusion discusses
 WIDTH = 100   # the conclusion's lines are wrapped to this many characters
@@ -26,13 +29,16 @@ TABLE_HEADERS = {  # two header lines per method, so that the table fits in 100 
     "tied frozen": ("tied AE's,", "frozen"),
     "tied fine-tuned": ("tied AE's,", "fine-tuned"),
 }
-VERDICTS = {  # verdict of spread_verdict -> how the conclusion says it, in the order it lists them
-    "ahead": "ahead on every seed, by more than the seed spread",
-    "ahead within spread": "ahead on every seed, but by less than the seed spread",
+CONFIDENCE = 0.95   # of the interval each verdict reads
+VERDICTS = {  # verdict of paired_verdict -> how the conclusion says it, in the order it lists them
+    "ahead": "ahead on every seed, and the mean gain's 95% interval is above zero",
+    "ahead, interval includes zero": "ahead on every seed, but the paired gains vary too much for "
+                                     "the 95% interval to exclude zero",
     "mixed": "the seeds disagree",
     "level": "no difference on any seed",
-    "behind within spread": "behind on every seed, but by less than the seed spread",
-    "behind": "behind on every seed, by more than the seed spread",
+    "behind, interval includes zero": "behind on every seed, but the paired gains vary too much for "
+                                      "the 95% interval to exclude zero",
+    "behind": "behind on every seed, and the mean gain's 95% interval is below zero",
     "ahead on one seed": "ahead on the only seed",
     "behind on one seed": "behind on the only seed",
 }
@@ -95,11 +101,30 @@ def verdict(gains_per_seed) -> str:
     return "mixed"
 
 
-def spread_verdict(gains_per_seed, spread) -> str:
-    """A key of :data:`VERDICTS`: the sign every seed agrees on (else "mixed", or "level" if no
-    seed shows a difference) and whether the mean gain is larger than ``spread`` (a spread
-    means nothing for a single seed)."""
+def paired_interval(gains_per_seed, confidence=CONFIDENCE) -> tuple[float, float]:
+    """(low, high): the Student's t interval of the mean paired gain over the seeds.
+
+    Its width comes from the paired gains' own standard deviation (``n - 1`` degrees of freedom),
+    so it is wide with few seeds: with 3, it is the mean +- 4.3 standard errors. It assumes the
+    gains vary roughly normally from seed to seed; it needs at least two seeds.
+    """
     g = np.asarray(gains_per_seed, dtype=float)
+    if g.ndim != 1 or len(g) < 2 or not np.all(np.isfinite(g)):
+        raise ValueError(f"gains_per_seed must hold at least two finite gains (one per seed) for an "
+                         f"interval; got {gains_per_seed!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1; got {confidence!r}.")
+    half = stats.t.ppf((1 + confidence) / 2, len(g) - 1) * g.std(ddof=1) / np.sqrt(len(g))
+    return float(g.mean() - half), float(g.mean() + half)
+
+
+def paired_verdict(gains_per_seed) -> str:
+    """A key of :data:`VERDICTS`, judged from the paired gains alone: the sign every seed agrees
+    on (else "mixed", or "level" if no seed shows a difference), and whether the 95% interval
+    of their mean (:func:`paired_interval`) excludes zero (no interval for a single seed)."""
+    g = np.asarray(gains_per_seed, dtype=float)
+    if g.ndim != 1 or len(g) == 0:
+        raise ValueError(f"gains_per_seed must hold one gain per seed; got {gains_per_seed!r}.")
     if np.all(g == 0):
         return "level"
     sign = verdict(g)
@@ -107,15 +132,16 @@ def spread_verdict(gains_per_seed, spread) -> str:
         return sign
     if len(g) == 1:
         return f"{sign} on one seed"
-    return sign if abs(g.mean()) > spread else f"{sign} within spread"
+    low, high = paired_interval(g)
+    return sign if low > 0 or high < 0 else f"{sign}, interval includes zero"
 
 
-def seed_spread(study, method, budget, equal_steps=False) -> float:
-    """The larger standard deviation over seeds of ``method`` and of scratch at ``budget``
-    (scratch read after as many steps as ``method`` if ``equal_steps``)."""
-    phase = METHOD_RUNS[check_method(method)][1] if equal_steps else None
-    return max(mean_std(study.accuracies(method, budget))[1],
-               mean_std(study.accuracies("scratch", budget, phase=phase))[1])
+def chance_agreement(n_seeds) -> float:
+    """How often ``n_seeds`` seeds would all agree on the sign if there were no difference at all
+    (each sign equally likely): 2 * 0.5 ** n. With 3 seeds, 1 time in 4."""
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be a whole number >= 1; got {n_seeds!r}.")
+    return min(1.0, 2 * 0.5 ** int(n_seeds))
 
 
 def _seed_count(gains_per_seed) -> str:
@@ -129,9 +155,15 @@ def _wrap(text) -> str:
     return textwrap.fill(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False)
 
 
+def _interval_text(per_seed) -> str:
+    low, high = paired_interval(per_seed)
+    return f"95% interval {100 * low:+.1f} to {100 * high:+.1f}"
+
+
 def comparison_sentences(study, method, equal_steps=False) -> list[str]:
     """``method`` against scratch: a header, one line per budget (mean +- std of the paired gain,
-    seeds ahead, seed spread), then one "->" line per :func:`spread_verdict`, naming its budgets."""
+    seeds ahead, the mean's 95% interval), then one "->" line per :func:`paired_verdict`,
+    naming its budgets."""
     gains = study.paired_gains(method, equal_steps=equal_steps)
     if not gains:
         return []
@@ -145,33 +177,41 @@ def comparison_sentences(study, method, equal_steps=False) -> list[str]:
                  "same seed):")]
     grouped = {}
     for b, (mean, std, per_seed) in gains.items():
-        spread = seed_spread(study, method, b, equal_steps)
-        detail = (f" ± {100 * std:.1f} points ({_seed_count(per_seed)}; seed spread {100 * spread:.1f})"
+        detail = (f" ± {100 * std:.1f} points ({_seed_count(per_seed)}; {_interval_text(per_seed)})"
                   if len(per_seed) > 1 else f" points ({_seed_count(per_seed)})")
         out.append(f"    {label(b):>10} labels: {100 * mean:+5.1f}{detail}")
-        grouped.setdefault(spread_verdict(per_seed, spread), []).append(label(b))
-    out += [f"  -> {words}: at {_and(grouped[v])} labels." for v, words in VERDICTS.items() if v in grouped]
+        grouped.setdefault(paired_verdict(per_seed), []).append(label(b))
+    out += [_wrap(f"  -> {words}: at {_and(grouped[v])} labels.")
+            for v, words in VERDICTS.items() if v in grouped]
     return out
 
 
 def conclusion_sentences(study) -> list[str]:
     """Lines of text (wrapped to :data:`WIDTH`) built only from the study's numbers.
 
-    For each method of :data:`CONCLUDED_METHODS` that the study has, :func:`comparison_sentences`
-    (a frozen result also against scratch at equal steps, since it is read after the first
-    phase); then the largest gain against its seed spread, the spread of scratch, the range of
-    accuracies, and tied against untied.
+    First what the seeds can support (how often they would all agree on a sign by chance, how
+    wide an interval they give); then, for each method of :data:`CONCLUDED_METHODS` that the
+    study has, :func:`comparison_sentences` (a frozen result also against scratch at equal
+    steps, since it is read after the first phase); then the largest mean gain with its
+    interval, the spread of scratch, the range of accuracies, and tied against untied.
     """
     summary = study.summary()
     n_seeds = min((v[2] for m in summary.values() for v in m.values()), default=0)
     label = study.budget_label
     out = []
     if n_seeds < 2:
-        out.append(_wrap(f"Only {n_seeds} seed per point: there is no spread to compare against, so "
+        out.append(_wrap(f"Only {n_seeds} seed per point: there is no spread to judge a difference by, so "
                          "any difference below may be luck."))
     else:
-        out.append(_wrap("Seed spread: the larger of the two compared methods' standard deviations over "
-                         "the seeds at that budget; a difference smaller than that may be luck."))
+        t = stats.t.ppf((1 + CONFIDENCE) / 2, n_seeds - 1)
+        out.append(_wrap(
+            f"Each pretrained run is compared with the scratch run of the same seed (its paired "
+            f"gain). With {n_seeds} seeds, {'both' if n_seeds == 2 else f'all {n_seeds}'} would agree on "
+            f"the sign of a difference that "
+            f"does not exist {100 * chance_agreement(n_seeds):.0f}% of the time, so agreement alone "
+            f"proves little. The 95% interval of the mean paired gain (mean ± {t:.2f} standard errors "
+            f"of the {n_seeds} gains, Student's t) also weighs how much the gains vary; it assumes "
+            f"they vary normally between seeds."))
     for method in CONCLUDED_METHODS:
         if method in study.methods:
             out += comparison_sentences(study, method)
@@ -183,10 +223,9 @@ def conclusion_sentences(study) -> list[str]:
         gain, method, budget = best
         line = (f"Largest mean gain of any pretrained method: {_points(gain)} "
                 f"({METHOD_LABELS[method]}, {label(budget)} labels)")
-        if n_seeds >= 2:
-            spread = seed_spread(study, method, budget)
-            line += (f", {'more' if abs(gain) > spread else 'less'} than the seed spread there "
-                     f"({100 * spread:.1f} points)")
+        per_seed = all_gains[method][budget][2]
+        if len(per_seed) >= 2:
+            line += f"; {_seed_count(per_seed)}, {_interval_text(per_seed)} points"
         top = max(study.budgets)
         at_top = [gains[top][0] for gains in all_gains.values() if top in gains]
         if at_top and max(at_top) < 0:

@@ -82,6 +82,38 @@ class OwnKernel(OwnLayer):
         return self.activation(ops.matmul(inputs, ops.transpose(self.k)) + self.b)
 
 
+class DetachesTheKernel(OwnLayer):
+    """Follows the kernel but stops its gradient: only the encoder's own use would train it."""
+
+    def call(self, inputs):
+        kernel = ops.stop_gradient(self.source.kernel)
+        return self.activation(ops.matmul(inputs, ops.transpose(kernel)) + self.b)
+
+
+class BiasOfTheWrongSize(OwnLayer):
+    """Sizes its bias from the kernel's output axis (n_out) instead of its input axis (n_in)."""
+
+    def build(self, input_shape):
+        self.b = self.add_weight(name="b", shape=(self.source.kernel.shape[1],), initializer="zeros")
+
+
+class RebuildsItsDense(OwnLayer):
+    """A get_config that stores the kernel's shape and rebuilds a Dense of its own when loaded
+    (so it could never be tied again): Keras then expects that Dense's weights in the file and
+    cannot load it."""
+
+    def get_config(self):
+        return {**keras.layers.Layer.get_config(self), "shape": list(self.source.kernel.shape),
+                "activation": keras.activations.serialize(self.activation)}
+
+    @classmethod
+    def from_config(cls, config):
+        n_in, n_out = config.pop("shape")
+        dense = keras.layers.Dense(n_out)
+        dense.build((None, n_in))
+        return cls(dense, **config)
+
+
 class NoActivation(OwnLayer):
     def call(self, inputs):
         return ops.tensordot(inputs, self.source.kernel, axes=[[-1], [1]]) + self.b
@@ -105,6 +137,11 @@ def dropout_wrapper(model, noise_std):
 def always_noisy(model, noise_std):
     return keras.Sequential([keras.layers.Lambda(
         lambda x: x + noise_std * keras.random.normal(ops.shape(x), seed=1)), model])
+
+
+def fixed_scale(model, noise_std):
+    """Ignores ``noise_std``: always noise of standard deviation 1."""
+    return keras.Sequential([keras.layers.GaussianNoise(1.0), model])
 
 
 def no_noise(model, noise_std):
@@ -146,6 +183,17 @@ def unseeded(encoder, pretrained, seed):
     return _softmax_classifier(body)
 
 
+def linear_head(encoder, pretrained, seed):
+    """Right body, but the head has no softmax (it outputs scores, not probabilities)."""
+    model = good_classifier(encoder, pretrained, seed)
+    return keras.Sequential([keras.Input((28, 28)), model.layers[0], keras.layers.Dense(10)])
+
+
+def always_copies(encoder, pretrained, seed):
+    """Copies the trained weights whatever ``pretrained`` says: no from-scratch baseline."""
+    return good_classifier(encoder, True, seed)
+
+
 def clone_only(encoder, pretrained, seed):
     keras.utils.set_random_seed(seed)
     body = keras.models.clone_model(encoder)
@@ -172,3 +220,14 @@ def angles_right(A, B):
 def pca_right(X, k):
     mean = X.mean(axis=0)
     return mean, np.linalg.svd(X - mean, full_matrices=False)[2][:k].T
+
+
+def angles_without_qr(A, B):
+    """Skips the orthonormalisation: right only when both bases are already orthonormal."""
+    return np.degrees(np.arccos(np.clip(np.linalg.svd(A.T @ B, compute_uv=False), -1, 1)))
+
+
+def pca_rows(X, k):
+    """The top directions as rows (k, d), not as columns."""
+    mean, components = pca_right(X, k)
+    return mean, components.T

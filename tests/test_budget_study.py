@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from helpers.budget_study import LabelBudgetStudy, check_run_result, mean_std
-from helpers.cache import load_or_compute
+from helpers.cache import cache_key, load_or_compute
 from helpers.classifier_training import ClassifierPlan, encode_predictions
 from helpers.models import stacked_autoencoder
 from helpers.profile import PROFILES
 from helpers.study_methods import METHODS
+from helpers.training import cache_spec
 
 
 def small_data(n_test=20):
@@ -139,6 +140,24 @@ def test_spec_names_the_whole_profile_and_checks_its_arguments(quick_profile):
         study.spec(50, 0, "denoising")
     with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
         study.spec(50, -3, "scratch")
+
+
+def test_spec_comes_from_cache_spec_and_keeps_the_old_cache_keys(quick_profile):
+    """The spec is made by helpers.training.cache_spec, like every other cached entry's, and has
+    the same content (so the same key) as the hand-written spec before it: no entry is lost."""
+    encoder = stacked_autoencoder(30).encoder
+    data = small_data()
+    study = LabelBudgetStudy(data, budgets=(20,), seeds=(0,), sources={"untied": (encoder, "enc")})
+    spec = study.spec(20, 1, "untied")
+    assert spec == cache_spec("label_budget_run", seed=1, profile=PROFILES["quick"], data=data, budget=20,
+                              source="untied", encoder="enc",
+                              architecture="encoder_classifier(784-100-30) + softmax 10",
+                              plan=dataclasses.asdict(study.plan))
+    before = {"kind": "label_budget_run", "budget": 20, "seed": 1, "source": "untied", "encoder": "enc",
+              "architecture": "encoder_classifier(784-100-30) + softmax 10",
+              "plan": dataclasses.asdict(study.plan), "profile": dataclasses.asdict(PROFILES["quick"]),
+              "data": "small-data"}
+    assert cache_key(spec) == cache_key(before)
 
 
 def test_a_stored_result_that_does_not_match_is_not_served(private_cache, quick_profile):

@@ -95,9 +95,9 @@ def test_denoising_examples_and_codings(quick_dae, fashion):
     assert ex["mse_denoised"] < ex["mse_noisy"]
     codings = models.codings_of(dae, images)
     assert codings.shape == (50, 30) and codings.min() >= 0
-    with pytest.raises(NotImplementedError, match=r"exercise 2\.1"):
+    with pytest.raises(NotImplementedError, match=r"Exercise 5\.7"):
         models.denoising_examples(solutions.gaussian_wrapper, None, images)
-    with pytest.raises(NotImplementedError, match=r"exercise 2\.1"):
+    with pytest.raises(NotImplementedError, match=r"Exercise 5\.7"):
         models.codings_of(None, images)
 
 
@@ -130,8 +130,36 @@ def test_compare_pretraining_runs_both_caches_and_rejects_a_wrong_row(quick_dae,
     with pytest.warns(RuntimeWarning, match="scratch"):
         recomputed = compare()
     assert len(runs) == 4 and 0.1 < recomputed["rows"][0]["scratch"] <= 1
-    with pytest.raises(NotImplementedError, match=r"exercise 2\.1"):
+    with pytest.raises(NotImplementedError, match=r"Exercise 5\.7"):
         models.compare_pretraining(factory, None)
+
+
+def test_compare_pretraining_specs_name_seed_profile_and_data_like_every_cache_entry(quick_dae, fashion,
+                                                                                    monkeypatch):
+    import dataclasses
+
+    from helpers.profile import active_profile
+    from helpers.training import cache_spec
+
+    monkeypatch.setenv("AE_PROFILE", "quick")
+    specs, plan = [], ClassifierPlan(steps=50, chunk=50)
+
+    def fake_cache(spec, compute, verify):
+        specs.append(spec)
+        return {"seed": spec["seed"], "pretrained": 0.5, "scratch": 0.5, "frozen": 0.5}, False
+
+    monkeypatch.setattr(models, "load_or_compute", fake_cache)
+    result = models.compare_pretraining(solutions.good_classifier, quick_dae[1], 100, seeds=(np.int64(3),),
+                                        plan=plan, data=fashion)
+    (spec,) = specs
+    expected = cache_spec("exercise_pretraining_comparison", dae=quick_dae[1].key, n_labels=100,
+                          classifiers=spec["classifiers"], plan=dataclasses.asdict(plan), seed=3,
+                          profile=active_profile(), data=fashion)
+    assert spec == expected and type(spec["seed"]) is int and set(spec["classifiers"]) == {"True", "False"}
+    assert [row["seed"] for row in result["rows"]] == [3]
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        models.compare_pretraining(solutions.good_classifier, quick_dae[1], 100, seeds=(-1,), plan=plan,
+                                   data=fashion)
 
 
 @pytest.mark.parametrize("row, reason", [
@@ -157,7 +185,7 @@ def test_pca_reconstruction_known_values():
     np.testing.assert_allclose(models.pca_reconstruction(X, mean, x_axis), [[1.0, 2.0], [3.0, 2.0]])
     assert models.pca_reconstruction_mse(X, mean, x_axis) == pytest.approx(0.5)
     assert models.pca_reconstruction_mse(X, mean, np.eye(2)) == pytest.approx(0.0)   # the whole space
-    with pytest.raises(NotImplementedError, match=r"exercise 3\.1"):
+    with pytest.raises(NotImplementedError, match=r"Exercise 5\.11"):
         models.pca_reconstruction(X, mean, None)
 
 

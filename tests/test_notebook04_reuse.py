@@ -9,9 +9,10 @@ layers, parameter count, weights for the same seed, outputs) and
 from types import SimpleNamespace
 
 import keras
+import nbformat
 import numpy as np
 import pytest
-from notebook_code import cell_source, run_cells
+from notebook_code import NOTEBOOKS, cell_source, run_cells
 
 from helpers.models import encoder_classifier, same_weights, set_encoder_trainable, stacked_autoencoder
 
@@ -96,3 +97,27 @@ def test_the_notebooks_run_keeps_the_encoder_frozen_in_phase_one(lesson, encoder
     after_phase_2 = namespace["clf"].get_layer("encoder").get_weights()
     assert any(not np.array_equal(a, b) for a, b in zip(start, after_phase_2, strict=True))
     assert [line.split(" (")[0] for line in printed] == ["phase 1", "phase 2"]
+
+
+def test_the_exercises_follow_the_summary_and_the_common_design():
+    cells = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells
+    headings = [(k, line) for k, c in enumerate(cells) if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("## ")]
+    names = [line for _, line in headings]
+    assert "## Try this" not in names, "the old section is replaced"
+    assert names[-2:] == ["## Summary", "## Exercises"], "the exercises come last, after the summary"
+    exercises = [k for k, c in enumerate(cells) if c.cell_type == "markdown"
+                 and c.source.startswith("### Exercise 4.")]
+    titles = [cells[k].source.splitlines()[0] for k in exercises]
+    assert 3 <= len(titles) <= 5
+    assert [t.split(" · ")[0] for t in titles] == [f"### Exercise 4.{n}" for n in range(1, len(titles) + 1)]
+    for start, end in zip(exercises, [*exercises[1:], len(cells)], strict=True):
+        part = cells[start:end]
+        solutions = [c for c in part if c.cell_type == "code" and "### BEGIN SOLUTION" in c.source]
+        answers = [c for c in part if c.cell_type == "markdown" and "<!-- BEGIN ANSWER -->" in c.source]
+        assert solutions or answers, cells[start].source.splitlines()[0]
+        if solutions:
+            checks = [c for c in part if "needs-exercise" in c.metadata.get("tags", [])]
+            assert checks and "lesson4_checks.check_" in checks[0].source, "a check cell follows the code"
+            assert not checks[0].source.startswith("# NBVAL_IGNORE_OUTPUT"), "PASS lines are compared"
+            assert solutions[0].source.lstrip().startswith("def "), "a skeleton stays outside the markers"

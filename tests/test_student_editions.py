@@ -129,14 +129,18 @@ def test_student_edition_contains_no_text_from_inside_a_solution_region(solution
 
 
 @pytest.fixture(scope="module", params=LESSONS, ids=NAMES)
-def executed(request, tmp_path_factory):
-    """(solutions, student edition run top to bottom in a fresh kernel: quick profile, own cache)."""
+def executed(request):
+    """(solutions, student edition run top to bottom in a fresh kernel, quick profile).
+
+    It uses the personal model cache, as a learner's kernel does (every hit is verified), so the
+    quick-profile models it trains are the ones nbval's run of the notebooks then loads.
+    """
     from nbclient import NotebookClient
 
     solutions = request.param
     edition = student_path(solutions)
     nb = read(edition)
-    env = {"AE_PROFILE": "quick", "AE_CACHE_DIR": str(tmp_path_factory.mktemp("student-cache"))}
+    env = {"AE_PROFILE": "quick"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

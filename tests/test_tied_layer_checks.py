@@ -38,9 +38,13 @@ def test_checks_print_the_same_lines_every_time(capsys):
 @pytest.mark.parametrize("layer_class, check, message", [
     (solutions.NoActivation, checks.check_output, "With relu, your output differs"),
     (solutions.OwnKernel, checks.check_output, "own one variable"),
+    (solutions.BiasOfTheWrongSize, checks.check_output, r"a bias of shape \(7,\).*it owns \[\(5,\)\]"),
     (solutions.TracksTheDense, checks.check_parameter_count, "tracks the Dense"),
     (solutions.OwnKernel, checks.check_parameter_count, "should own only their biases"),
     (solutions.Snapshot, checks.check_shared_variable, "does not reconstruct like helpers'"),
+    (solutions.DetachesTheKernel, checks.check_shared_variable, "does not reach the encoder's variable"),
+    (solutions.RebuildsItsDense, checks.check_save_load,
+     "(?s)cannot be loaded back.*expected 2 variables.*delete your get_config"),
     (solutions.NaiveConfig, checks.check_save_load, "(?s)cannot be loaded back.*delete your get_config"),
 ])
 def test_each_mistake_fails_its_check_with_an_explanation(layer_class, check, message):
