@@ -209,10 +209,22 @@ def train_cached(spec: dict, build: Callable[[], keras.Model], *, recipe, seed, 
                                 else reconstruction_mse(model, data.X_valid, offset=offset))
         if extras:
             history.update(extras(model, history))
-        gc.collect()  # Keras models hold reference cycles: free the training pipeline now
+        _release_memory()  # before the next fit, so that fits do not stack up in the kernel's peak
         return model, history
 
     return load_or_train_model(spec, train, verify=verify)
+
+
+def _release_memory() -> None:
+    """Free the finished fit's pipeline now (Keras models hold reference cycles), then hand the
+    freed heap back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): the collection alone
+        pass
 
 
 def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data=None,

@@ -1,6 +1,7 @@
-"""Figures for notebook 02's measurements of tying: learning curves against time, and the overfitting gap.
+"""Figures for notebook 02's measurements of tying: learning curves against time, the overfitting gap,
+and encoder features beside decoder basis images.
 
-Both return a pyplot ``Figure`` (show it with ``plt.show()``). Legends sit below the axes, never on
+Each returns a pyplot ``Figure`` (show it with ``plt.show()``). Legends sit below the axes, never on
 the data, and logarithmic axes are labelled across the whole plotted range
 (``figure_parts.log_y_ticks_covering``).
 """
@@ -13,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from helpers.figure_parts import log_x_ticks_at, log_y_ticks_covering
+from helpers.plots import weight_mosaic
 from helpers.tying_study import first_epoch_at_or_below, paired
 
 
@@ -83,4 +85,34 @@ def overfit_figure(records, title="Small training sets: tied against untied"):
     axes[1].set_title("What the model does on new images")
     fig.suptitle(title)
     _legend_below(fig, handles, ncol=4)
+    return fig
+
+
+def weight_pairs_figure(pairs: dict, cosines: dict, n_units=10, scale=0.9):
+    """Per model, column j of an encoder kernel (top row) above row j of a decoder kernel (bottom
+    row), for the first ``n_units`` j, each tile on its own colour scale: an encoder feature beside the
+    decoder basis image paired with it (pass the decoder's rows in the pairing to show, e.g. each
+    feature's best match). ``pairs``: {label: (encoder kernel (784, units), decoder kernel (units,
+    784))}; ``cosines``: {label: the pairs' cosine similarities}, written under each pair."""
+    if not pairs:
+        raise ValueError("pairs must name at least one model: {label: (encoder kernel, decoder kernel)}.")
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(n_units * scale, len(pairs) * (2 * scale + 0.7)),
+                             squeeze=False)
+    for ax, (label, (encoder_kernel, decoder_kernel)) in zip(axes[:, 0], pairs.items(), strict=True):
+        encoder_kernel, decoder_kernel = np.asarray(encoder_kernel), np.asarray(decoder_kernel)
+        if decoder_kernel.T.shape != encoder_kernel.shape:
+            raise ValueError(f"pairs[{label!r}]: the decoder kernel {decoder_kernel.shape} must be the "
+                             f"encoder kernel {encoder_kernel.shape} transposed.")
+        tiles = np.concatenate([encoder_kernel[:, :n_units], decoder_kernel[:n_units].T], axis=1)
+        ax.imshow(np.ma.masked_invalid(weight_mosaic(tiles, n_cols=n_units)), cmap="bwr", vmin=-1, vmax=1,
+                  interpolation="nearest")
+        step = tiles.shape[0] ** 0.5 + 2
+        ax.set_xticks([j * step + 13.5 for j in range(n_units)],
+                      [f"{c:+.2f}" for c in np.asarray(cosines[label])[:n_units]], fontsize=8)
+        ax.set_yticks([13.5, step + 13.5], ["encoder", "decoder"], fontsize=8)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title(f"{label}: cosine similarity of each pair below it", fontsize=10)
+    fig.tight_layout()
     return fig

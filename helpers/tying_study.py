@@ -5,7 +5,8 @@ measures them and turns each measurement into a verdict computed from the number
 
 * **weights**: the two parameter counts (:func:`weights_verdict`);
 * **speed**: the models of ``SPEED_MODELS`` (tied; untied with the same random start; untied with
-  the suite's zero start), from their training records: seconds per epoch, time to a common MSE;
+  the suite's zero start), from their training records: seconds per epoch, judged against the
+  timing noise of the epoch times, and time to an MSE every run reaches;
 * **memory**: parameters plus the optimiser's state, counted from a built Nadam's variables;
 * **overfitting**: tied and untied trained on small training sets for many passes
   (:func:`overfit_study`), comparing the gap between training and validation MSE.
@@ -99,45 +100,80 @@ def format_speed_table(rows) -> str:
     return "\n".join(lines)
 
 
-def _per_epoch_comparison(tied, untied) -> str:
-    if min(tied["timed_epochs"], untied["timed_epochs"]) < MIN_TIMED_EPOCHS:
-        return (f"too few epochs after the first ({min(tied['timed_epochs'], untied['timed_epochs'])}) "
-                "to compare the time per epoch")
-    change = tied["per_epoch"] / untied["per_epoch"] - 1
-    (t_low, t_high), (u_low, u_high) = tied["per_epoch_quartiles"], untied["per_epoch_quartiles"]
-    clear = t_high < u_low or u_high < t_low
-    return (f"per epoch the tied model took {tied['per_epoch']:.2f} s against {untied['per_epoch']:.2f} s "
-            f"({abs(change):.0%} {'less' if change < 0 else 'more'}); "
-            + ("the middle halves of their epoch times do not overlap" if clear else
-               "the middle halves of their epoch times overlap, so this is within the timing noise"))
+def epoch_time_noise(*rows) -> float:
+    """The timing noise of the rows' epoch times: the largest interquartile range among them.
+
+    The runs may have trained at different times on a shared machine, so the typical spread of
+    one run's own epoch times is the smallest difference in seconds per epoch worth reading.
+    """
+    return max(high - low for low, high in (row["per_epoch_quartiles"] for row in rows))
+
+
+def _per_epoch_verdict(tied, untied) -> str:
+    """Seconds per epoch, tied against untied, with a verdict that counts only what beats the noise."""
+    change = tied["per_epoch"] - untied["per_epoch"]
+    noise = epoch_time_noise(tied, untied)
+    text = (f"per epoch (median), the tied model took {tied['per_epoch']:.2f} s against "
+            f"{untied['per_epoch']:.2f} s untied, {abs(change):.2f} s "
+            f"({abs(change) / untied['per_epoch']:.0%}) {'less' if change < 0 else 'more'}; one "
+            f"run's epoch times spread over up to {noise:.2f} s (interquartile range), the timing noise. ")
+    if abs(change) <= noise:
+        return text + "Verdict on time per epoch: not shown: within noise"
+    return text + ("Verdict on time per epoch: supported, the tied model's epochs are faster by more "
+                   "than the noise" if change < 0 else
+                   "Verdict on time per epoch: not supported, the tied model's epochs are slower by "
+                   "more than the noise")
+
+
+def _time_to_target_verdict(tied, same, zero, target) -> str:
+    """Seconds to the common ``target``; a difference counts only if it beats the summed noise."""
+    text = (f"To a common error: validation MSE {target:.5f} is the lowest value every run reaches "
+            f"(the highest of their final values, so the run that ends there reaches it only in its "
+            f"last epoch). The tied model reached it after {tied['epochs_to_target']} epochs "
+            f"({tied['seconds_to_target']:.1f} s), the untied one from the same start after "
+            f"{same['epochs_to_target']} ({same['seconds_to_target']:.1f} s), the untied one with "
+            f"the zero start after {zero['epochs_to_target']} ({zero['seconds_to_target']:.1f} s). ")
+    # Noise of a sum of k epoch times: sd * sqrt(k), with sd estimated from the IQR (IQR / 1.35).
+    sd = epoch_time_noise(tied, same) / 1.35
+    noise = 2 * sd * np.sqrt(tied["epochs_to_target"] + same["epochs_to_target"])
+    saved = same["seconds_to_target"] - tied["seconds_to_target"]
+    if abs(saved) <= max(noise, SAME_TIME_TOLERANCE * same["seconds_to_target"]):
+        return text + ("Verdict on time to that error: not shown: the tied and the untied model from the "
+                       "same start are within noise of each other")
+    if saved > 0:
+        fewer_epochs = tied["epochs_to_target"] < same["epochs_to_target"]
+        faster_epochs = same["per_epoch"] - tied["per_epoch"] > epoch_time_noise(tied, same)
+        epochs = f"{tied['epochs_to_target']} against {same['epochs_to_target']}"
+        why = {(True, False): f"because its error fell in fewer epochs ({epochs}), not because its "
+                              "epochs were faster",
+               (True, True): f"both because its error fell in fewer epochs ({epochs}) and because its "
+                             "epochs were faster",
+               (False, True): "because its epochs were faster, in as many epochs or more",
+               (False, False): "though neither its epoch count nor its time per epoch is clearly lower "
+                               "on its own"}[fewer_epochs, faster_epochs]
+        text += (f"Verdict on time to that error: supported here, with one run each: tying got there "
+                 f"{same['seconds_to_target'] / tied['seconds_to_target']:.1f} times sooner than the same "
+                 f"model untied from the same start, {why}")
+        if zero["seconds_to_target"] < tied["seconds_to_target"]:
+            text += "; the untied model's zero start alone gets there sooner still"
+        return text
+    return text + (f"Verdict on time to that error: not supported here, with one run each: the tied model "
+                   f"took {tied['seconds_to_target'] / same['seconds_to_target']:.1f} times as long as the "
+                   "same model untied from the same start")
 
 
 def speed_verdict(rows, target) -> str:
-    """A verdict on "tying speeds up training", from :func:`speed_rows` (one run per model)."""
+    """Verdicts on "tying speeds up training", from :func:`speed_rows` (one run per model): the
+    time per epoch against the timing noise, then the time to the common ``target``."""
     by_model = {row["model"]: row for row in rows}
     tied, same, zero = by_model[TIED], by_model[SAME_START], by_model[ZERO_START]
-    text = (f"Speed, with the same random start: {_per_epoch_comparison(tied, same)}. "
-            f"To reach validation MSE {target:.5f} (the highest final value of the three, so "
-            f"all reach it), the tied model needed {tied['seconds_to_target']:.1f} s "
-            f"({tied['epochs_to_target']} epochs), the untied one {same['seconds_to_target']:.1f} s "
-            f"({same['epochs_to_target']} epochs), and the untied one with the zero start "
-            f"{zero['seconds_to_target']:.1f} s ({zero['epochs_to_target']} epochs). ")
-    ratio = same["seconds_to_target"] / tied["seconds_to_target"]
-    if min(row["timed_epochs"] for row in rows) < MIN_TIMED_EPOCHS:
-        text += ("Verdict: not judged: with so few epochs, the times are mostly compiling and "
-                 "set-up, not training")
-    elif abs(ratio - 1) < SAME_TIME_TOLERANCE:
-        text += (f"Verdict: not settled, with one run each: the tied and the untied model from the same "
-                 f"start reach it within {SAME_TIME_TOLERANCE:.0%} of each other's time")
-    elif ratio > 1:
-        text += (f"Verdict: supported here, with one run each: tying got there {ratio:.1f} times sooner "
-                 "than the same model untied from the same start")
-        if zero["seconds_to_target"] < tied["seconds_to_target"]:
-            text += ", but the untied model's zero start alone gets there sooner still"
-    else:
-        text += (f"Verdict: not supported here, with one run each: the tied model took {1 / ratio:.1f} "
-                 "times as long as the same model untied from the same start")
-    return text + "."
+    fewest = min(row["timed_epochs"] for row in rows)
+    if fewest < MIN_TIMED_EPOCHS:
+        return (f"Speed, with the same random start: too few epochs after the first ({fewest}) to "
+                "compare the time per epoch or to estimate the timing noise. Verdict: not judged: with "
+                "so few epochs, the times are mostly compiling and set-up, not training.")
+    return (f"Speed, with the same random start: {_per_epoch_verdict(tied, same)}. "
+            f"{_time_to_target_verdict(tied, same, zero, target)}.")
 
 
 # --- memory --------------------------------------------------------------------------------------
@@ -293,15 +329,25 @@ def paired(records, field) -> dict:
     return table
 
 
+def smaller_gap_seeds(records) -> dict:
+    """{n_images: (seeds where tied's gap is the smaller, seeds)}: the pairs behind each mean."""
+    return {n: (int(np.sum(tied < untied)), len(tied))
+            for n, (untied, tied) in paired(records, "gap").items()}
+
+
 def format_overfit_table(records) -> str:
-    """Means over seeds per training-set size: training and validation MSE and their gap."""
-    lines = [f"{'images':>7}{'seeds':>6}{'train MSE':>20}{'valid MSE':>20}{'gap (valid - train)':>22}",
-             f"{'':>13}{'untied':>10}{'tied':>10}{'untied':>10}{'tied':>10}{'untied':>11}{'tied':>11}"]
+    """Means over seeds per training-set size: training and validation MSE and their gap, and on
+    how many seeds tied's gap was the smaller one."""
+    lines = [f"{'images':>7}{'seeds':>6}{'train MSE':>20}{'valid MSE':>20}{'gap (valid - train)':>22}"
+             f"{'tied gap':>14}",
+             f"{'':>13}{'untied':>10}{'tied':>10}{'untied':>10}{'tied':>10}{'untied':>11}{'tied':>11}"
+             f"{'smaller':>14}"]
     train, valid, gap = (paired(records, f) for f in ("train_mse", "valid_mse", "gap"))
+    wins = smaller_gap_seeds(records)
     for n in train:
         means = [v.mean() for pair in (train[n], valid[n], gap[n]) for v in pair]
         lines.append(f"{n:>7,}{len(train[n][0]):>6}" + "".join(f"{m:>10.5f}" for m in means[:4])
-                     + "".join(f"{m:>11.5f}" for m in means[4:]))
+                     + "".join(f"{m:>11.5f}" for m in means[4:]) + f"{'{} of {}'.format(*wins[n]):>14}")
     return "\n".join(lines)
 
 
@@ -325,7 +371,10 @@ def overfit_verdict(records) -> str:
     lower_train, higher_train = _every_seed(train, np.less), _every_seed(train, np.greater)
     every = "In this run's one seed" if n_seeds == 1 else f"In all {n_seeds} seeds"
     of = f"of {len(sizes)} sizes"
-    counts = (f"{every}, tied's gap is smaller at {len(smaller)} {of} and larger at {len(larger)}; its "
+    per_size = ", ".join(f"{wins} of {seeds} {'seed' if seeds == 1 else 'seeds'} at {n:,} images"
+                         for n, (wins, seeds) in smaller_gap_seeds(records).items())
+    counts = (f"Tied's gap is the smaller one in {per_size}. {every}, tied's gap is smaller at "
+              f"{len(smaller)} {of} and larger at {len(larger)}; its "
               f"validation MSE is lower at {len(lower_valid)} and higher at {len(higher_valid)}; its "
               f"training MSE is lower at {len(lower_train)} and higher at {len(higher_train)}")
     if n_seeds < 2:

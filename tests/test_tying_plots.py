@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pytest
 
 from helpers import tying_plots as tp
 
@@ -39,3 +40,18 @@ def test_overfit_figure_has_a_dot_per_seed_and_a_mean_line():
     np.testing.assert_allclose(means[1].get_ydata(), [0.003, 0.003])
     assert [t.get_text() for t in gap_axes.get_xticklabels()] == ["500", "5,000"]
     assert len(fig.legends) == 1
+
+
+def test_weight_pairs_figure_draws_each_units_feature_above_its_basis_image():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(784, 12))
+    fig = tp.weight_pairs_figure({"tied": (w, w.T), "untied": (w, rng.normal(size=(12, 784)))},
+                                 {"tied": np.ones(12), "untied": np.linspace(-1, 1, 12)}, n_units=5)
+    tied_ax, untied_ax = fig.axes
+    image = tied_ax.images[0].get_array()
+    assert image.shape == (2 * 28 + 2, 5 * 28 + 4 * 2)  # two rows of five tiles
+    np.testing.assert_allclose(image[:28, :28], image[30:, :28])  # tied: the same picture twice
+    labels = [t.get_text() for t in untied_ax.get_xticklabels()]
+    assert labels == ["-1.00", "-0.82", "-0.64", "-0.45", "-0.27"]
+    with pytest.raises(ValueError, match="transposed"):
+        tp.weight_pairs_figure({"bad": (w, w)}, {"bad": np.ones(12)})

@@ -56,30 +56,69 @@ def test_speed_table_is_narrow_and_lists_every_model():
     assert all(name in table for name in ts.SPEED_MODELS)
 
 
-def test_speed_verdict_supported_when_tied_reaches_the_target_sooner():
-    rows, target = ts.speed_rows(race(1.0, 2.0, 0.5))
+def test_speed_verdict_supported_when_tied_epochs_are_clearly_faster():
+    rows, target = ts.speed_rows(race(1.0, 2.0, 0.5))  # steady epoch times: no noise
     verdict = ts.speed_verdict(rows, target)
-    assert "Verdict: supported" in verdict and "1.7 times sooner" in verdict  # 12 s against 7 s
+    assert "Verdict on time per epoch: supported" in verdict and "1.00 s (50%) less" in verdict
+    assert "up to 0.00 s (interquartile range)" in verdict
+    assert "Verdict on time to that error: supported here" in verdict and "1.7 times sooner" in verdict
+    assert "because its epochs were faster, in as many epochs or more" in verdict  # 6 epochs each
     assert "zero start alone gets there sooner still" in verdict
-    assert "do not overlap" in verdict and "50% less" in verdict
+    assert "lowest value every run reaches" in verdict and "only in its last epoch" in verdict
+
+
+def noisy(per_epoch, spread, epochs):
+    """Epoch times alternating around ``per_epoch`` by +-``spread`` (a busy machine)."""
+    return [per_epoch + (spread if k % 2 else -spread) for k in range(epochs - 1)]
+
+
+def test_speed_verdict_within_noise_says_not_shown():
+    runs = race(1.0, 1.0, 1.0, epochs=9)
+    for label, per_epoch in ((ts.TIED, 0.97), (ts.SAME_START, 1.01), (ts.ZERO_START, 1.0)):
+        runs[label]["seconds"] = list(np.cumsum([2.0, *noisy(per_epoch, 0.2, 9)]))
+    verdict = ts.speed_verdict(*ts.speed_rows(runs))
+    assert "Verdict on time per epoch: not shown: within noise" in verdict
+    assert "0.04 s (4%) less" in verdict
+    assert "Verdict on time per epoch: supported" not in verdict
+
+
+def test_time_to_target_from_fewer_epochs_is_not_credited_to_faster_epochs():
+    runs = race(1.0, 1.0, 1.0, epochs=15)
+    for label in runs:  # same noisy epoch times for all three
+        runs[label]["seconds"] = list(np.cumsum([2.0, *noisy(1.0, 0.2, 15)]))
+    runs[ts.TIED]["val_loss"] = list(np.geomspace(0.05, 0.001, 15))  # 0.012 reached at epoch 7
+    verdict = ts.speed_verdict(*ts.speed_rows(runs))
+    assert "Verdict on time per epoch: not shown: within noise" in verdict
+    assert "Verdict on time to that error: supported here" in verdict
+    assert ("because its error fell in fewer epochs (7 against 15), not because its epochs were "
+            "faster") in verdict
+
+
+def test_a_one_epoch_lead_within_the_summed_noise_is_not_shown():
+    runs = race(1.0, 1.0, 1.0, epochs=9)
+    for label in runs:
+        runs[label]["seconds"] = list(np.cumsum([2.0, *noisy(1.0, 0.2, 9)]))
+    runs[ts.TIED]["val_loss"] = list(np.linspace(0.05, 0.008, 9))  # 8 epochs against 9: about 1 s
+    verdict = ts.speed_verdict(*ts.speed_rows(runs))
+    assert "Verdict on time to that error: not shown" in verdict
 
 
 def test_speed_verdict_not_supported_when_tied_is_slower():
     rows, target = ts.speed_rows(race(3.0, 1.0, 1.0))
     verdict = ts.speed_verdict(rows, target)
-    assert "Verdict: not supported" in verdict and "more" in verdict
+    assert "Verdict on time per epoch: not supported" in verdict and "more" in verdict
+    assert "Verdict on time to that error: not supported here" in verdict
 
 
-def test_speed_verdict_not_settled_within_the_tolerance():
+def test_speed_verdict_not_shown_within_the_tolerance():
     rows, target = ts.speed_rows(race(1.0, 1.02, 1.0))
-    assert "Verdict: not settled" in ts.speed_verdict(rows, target)
+    verdict = ts.speed_verdict(rows, target)
+    assert "Verdict on time to that error: not shown" in verdict
 
 
-def test_overlapping_epoch_times_are_called_noise():
-    runs = race(1.0, 1.0, 1.0)
-    runs[ts.TIED]["seconds"] = list(np.cumsum([2.0, 0.5, 2.0, 0.5, 2.0, 0.5]))
-    rows, target = ts.speed_rows(runs)
-    assert "within the timing noise" in ts.speed_verdict(rows, target)
+def test_epoch_time_noise_is_the_largest_interquartile_range():
+    rows = [{"per_epoch_quartiles": (1.0, 1.5)}, {"per_epoch_quartiles": (0.9, 1.0)}]
+    assert ts.epoch_time_noise(*rows) == pytest.approx(0.5)
 
 
 def test_speed_verdict_not_judged_with_too_few_epochs():
@@ -202,7 +241,8 @@ def test_overfit_table_gives_means_per_size():
                                                   5000: ([0.001, 0.001], [0.001, 0.001])}))
     lines = table.splitlines()
     assert max(len(line) for line in lines) <= 100
-    assert lines[2].split()[:2] == ["500", "2"] and lines[2].split()[-2:] == ["0.00500", "0.00200"]
+    assert lines[2].split()[:2] == ["500", "2"]
+    assert lines[2].split()[-5:] == ["0.00500", "0.00200", "2", "of", "2"]
     assert lines[3].startswith("  5,000")
 
 
@@ -229,6 +269,15 @@ def test_overfit_verdict_not_supported_and_mixed():
     mixed = ts.overfit_verdict(records_from({500: ([0.005, 0.003], [0.004, 0.004]),
                                              5000: ([0.001, 0.001], [0.0005, 0.0005])}))
     assert "Verdict: mixed" in mixed and "smaller at 1 of 2 sizes" in mixed
+    assert "Tied's gap is the smaller one in 1 of 2 seeds at 500 images, 2 of 2 seeds at 5,000" in mixed
+
+
+def test_smaller_gap_seeds_counts_every_size_even_when_seeds_disagree():
+    records = records_from({500: ([0.005, 0.003, 0.004], [0.004, 0.004, 0.001]),
+                            1000: ([0.002, 0.002, 0.002], [0.003, 0.003, 0.003])})
+    assert ts.smaller_gap_seeds(records) == {500: (2, 3), 1000: (0, 3)}
+    table = ts.format_overfit_table(records).splitlines()
+    assert table[2].endswith("2 of 3") and table[3].endswith("0 of 3")
 
 
 def test_overfit_verdict_flags_a_gap_that_shrinks_by_fitting_less():
