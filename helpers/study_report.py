@@ -211,7 +211,9 @@ def conclusion_sentences(study) -> list[str]:
             f"does not exist {100 * chance_agreement(n_seeds):.0f}% of the time, so agreement alone "
             f"proves little. The 95% interval of the mean paired gain (mean ± {t:.2f} standard errors "
             f"of the {n_seeds} gains, Student's t) also weighs how much the gains vary; it assumes "
-            f"they vary normally between seeds."))
+            f"they vary normally between seeds. Each of the {len(study.budgets)} budgets gets its own "
+            f"interval: with no difference anywhere, about 1 interval in 20 would still exclude zero, so "
+            f"one budget that stands out from its neighbours is weak evidence."))
     for method in CONCLUDED_METHODS:
         if method in study.methods:
             out += comparison_sentences(study, method)

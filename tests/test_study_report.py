@@ -88,7 +88,11 @@ def test_conclusions_known_values():
         "  seeds, both would agree on the sign of a difference that does not exist 50% of the time, so\n"
         "  agreement alone proves little. The 95% interval of the mean paired gain (mean ± 12.71 standard\n"
         "  errors of the 2 gains, Student's t) also weighs how much the gains vary; it assumes they vary\n"
-        "  normally between seeds.",
+        "  normally between seeds. Each of the 2 budgets gets its own interval: with no difference "
+        "anywhere,\n"
+        "  about 1 interval in 20 would still exclude zero, so one budget that stands out from its "
+        "neighbours\n"
+        "  is weak evidence.",
         "Pretrained encoder, fine-tuned: test accuracy minus scratch's (both after 1,000 steps; "
         "same labels,\n  same seed):",
         "            50 labels:  +5.0 ± 1.4 points (ahead on 2 of 2 seeds; 95% interval -7.7 to +17.7)",
