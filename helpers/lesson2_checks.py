@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras.ops import convert_to_numpy
 
-from helpers.exercise_checks import fail, passed, sample_images
+from helpers.exercise_checks import call_learner, fail, passed, sample_images
 from helpers.models import IMAGE_SHAPE, autoencoder_parameter_count
 from helpers.training import HIDDEN_UNITS
 
@@ -37,16 +37,6 @@ def cosine_matrix_reference(encoder_kernel, decoder_kernel) -> np.ndarray:
     return unit(enc, 0).T @ unit(dec, 1).T
 
 
-def _call(function, *args, what: str):
-    """``function(*args)``; any error but NotImplementedError becomes a failure naming ``what``."""
-    try:
-        return function(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:  # the learner's code: say what failed, in one line
-        fail(f"{what} raised {type(err).__name__}: {err}")
-
-
 def _matrices(model) -> list:
     """The model's trainable 2-D variables, each once (a tracked shared layer may list one twice)."""
     unique = {id(v): v for v in model.trainable_variables if len(v.shape) == 2}
@@ -61,10 +51,10 @@ def check_outer_tied(build, coding_size=30) -> None:
     by behaviour, that the last layer computes ``h @ W1.T + b`` with the encoder's own ``W1``.
     """
     keras.utils.set_random_seed(0)
-    model = _call(build, coding_size, what=f"Building your model ({getattr(build, '__name__', 'build')}"
-                                           f"({coding_size}))")
+    name = getattr(build, "__name__", "build")
+    model = call_learner(build, coding_size, what=f"Building your model ({name}({coding_size}))")
     x = sample_images(8)
-    out = _call(lambda: convert_to_numpy(model(x)), what="Calling your model on 8 images")
+    out = call_learner(lambda: convert_to_numpy(model(x)), what="Calling your model on 8 images")
     if out.shape != x.shape:
         fail(f"Your model maps images of shape {x.shape} to {out.shape}; a reconstruction has the "
              "input's shape (end the decoder with a Reshape to 28 x 28).")
@@ -137,8 +127,8 @@ def check_cosine_matrix(cosine_matrix) -> None:
         ("a decoder unit whose row is all zeros (similarity 0, not NaN)", enc, dead),
     ]
     for label, a, b in cases:
-        got = np.asarray(_call(cosine_matrix, a, b, what=f"cosine_matrix on a (6, 4) and a (4, 6) kernel "
-                                                         f"({label})"), dtype=float)
+        what = f"cosine_matrix on a (6, 4) and a (4, 6) kernel ({label})"
+        got = np.asarray(call_learner(cosine_matrix, a, b, what=what), dtype=float)
         expected = cosine_matrix_reference(a, b)
         if got.shape != expected.shape:
             fail(f"For a (6 pixels, 4 units) encoder kernel and a (4 units, 6 pixels) decoder kernel, "

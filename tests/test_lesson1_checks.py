@@ -14,6 +14,12 @@ from helpers.exercise_checks import sample_images
 # --- Exercise 1.1: per-image error ------------------------------------------------------------
 
 
+
+def assert_passed(capsys, n_lines):
+    """The check printed exactly ``n_lines`` lines, all of them PASS lines."""
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == n_lines and all(line.startswith("PASS  ") for line in lines), lines
+
 def error_by_loop(model, images):
     """Right, written differently: one image at a time, keras ops, a tensor returned."""
     return keras.ops.stack([keras.ops.mean(keras.ops.square(model(image[None])[0] - image))
@@ -64,8 +70,7 @@ def error_stub(model, images):
                          ids=["reference", "loop of tensors", "flattened float64"])
 def test_a_right_per_image_error_passes(answer, capsys):
     checks.check_per_image_error(answer)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and all(line.startswith("PASS  ") for line in lines)
+    assert_passed(capsys, 3)
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -119,8 +124,7 @@ def worst_off_by_one(errors, k):
                          ids=["reference", "sorted pairs", "argpartition then sort"])
 def test_a_right_worst_images_passes(answer, capsys):
     checks.check_worst_images(answer)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 4 and all(line.startswith("PASS  ") for line in lines)
+    assert_passed(capsys, 4)
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -194,8 +198,7 @@ def path_uneven(a, b, steps):
                          ids=["reference", "loop", "keras tensors"])
 def test_a_right_interpolation_passes(answer, capsys):
     checks.check_interpolate_codings(answer)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 4 and all(line.startswith("PASS  ") for line in lines)
+    assert_passed(capsys, 4)
 
 
 @pytest.mark.parametrize("answer, message", [
