@@ -1,7 +1,8 @@
 """Helper package for the stacked-autoencoder notebooks.
 
-Importing it quietens TensorFlow's C++ logging (before TensorFlow is imported), so a
-notebook should ``import helpers`` before anything that imports TensorFlow.
+Importing it quietens TensorFlow's C++ logging and caps glibc's malloc arenas (see
+``helpers.process_memory``), both before TensorFlow starts, so a notebook should
+``import helpers`` before anything that imports TensorFlow.
 """
 
 import os
@@ -9,7 +10,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from helpers.notebook import setup_notebook
-from helpers.profile import active_profile
+from helpers.process_memory import limit_malloc_arenas
+
+limit_malloc_arenas()
+
+# After the cap on purpose: these import TensorFlow, which starts its threads.
+from helpers.notebook import setup_notebook  # noqa: E402
+from helpers.profile import active_profile  # noqa: E402
 
 __all__ = ["active_profile", "setup_notebook"]

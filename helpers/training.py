@@ -9,7 +9,6 @@ names everything that determines it. :func:`trained_autoencoder` is its most use
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 import numbers
 import time
@@ -27,6 +26,7 @@ from helpers.models import (
     check_tied,
     stacked_autoencoder,
 )
+from helpers.process_memory import release_memory
 from helpers.profile import Profile, active_profile
 from helpers.recipes import FAST, Recipe, get_recipe, initialize_for_recipe, make_optimizer
 
@@ -209,22 +209,10 @@ def train_cached(spec: dict, build: Callable[[], keras.Model], *, recipe, seed, 
                                 else reconstruction_mse(model, data.X_valid, offset=offset))
         if extras:
             history.update(extras(model, history))
-        _release_memory()  # before the next fit, so that fits do not stack up in the kernel's peak
+        release_memory()  # before the next fit, so that fits do not stack up in the kernel's peak
         return model, history
 
     return load_or_train_model(spec, train, verify=verify)
-
-
-def _release_memory() -> None:
-    """Free the finished fit's pipeline now (Keras models hold reference cycles), then hand the
-    freed heap back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): the collection alone
-        pass
 
 
 def trained_autoencoder(coding_size=30, tied=False, recipe="fast", seed=42, data=None,

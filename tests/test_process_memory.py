@@ -1,0 +1,88 @@
+"""helpers.process_memory: the malloc-arena cap that ``import helpers`` applies, and the release."""
+
+import ctypes
+import subprocess
+import sys
+import weakref
+
+import pytest
+
+from helpers import process_memory
+
+GLIBC = process_memory._glibc() is not None
+needs_glibc = pytest.mark.skipif(not GLIBC, reason="the arena cap and malloc_trim are glibc's")
+
+# Eight threads allocate at once (blocks of 10 kB go through malloc, not Python's own allocator);
+# glibc's malloc_info then lists one <heap> per arena in use.
+COUNT_ARENAS = """
+import ctypes, sys, tempfile, threading
+{setup}
+barrier = threading.Barrier(8)
+def work():
+    barrier.wait()
+    blocks = [bytearray(10_000) for _ in range(2000)]
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+with tempfile.NamedTemporaryFile(suffix=".xml") as f:
+    fp = ctypes.c_void_p(libc.fopen(f.name.encode(), b"w"))
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    print(open(f.name).read().count("<heap nr="))
+"""
+
+
+def arenas_in_use(setup: str) -> int:
+    run = subprocess.run([sys.executable, "-c", COUNT_ARENAS.format(setup=setup)], capture_output=True,
+                         text=True, check=True)
+    return int(run.stdout.split()[-1])
+
+
+@needs_glibc
+def test_importing_helpers_caps_the_arenas_that_busy_threads_get():
+    assert arenas_in_use("") > process_memory.MALLOC_ARENAS  # glibc's default gives threads their own
+    assert arenas_in_use("import helpers") <= process_memory.MALLOC_ARENAS
+
+
+@needs_glibc
+def test_limit_malloc_arenas_is_taken_by_glibc():
+    assert process_memory.limit_malloc_arenas(process_memory.MALLOC_ARENAS) is True
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "2", None])
+def test_limit_malloc_arenas_rejects_what_is_not_a_count(bad):
+    with pytest.raises(ValueError, match="arenas must be a whole number >= 1"):
+        process_memory.limit_malloc_arenas(bad)
+
+
+def test_release_memory_frees_reference_cycles():
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    gone = weakref.ref(a)
+    del a, b
+    process_memory.release_memory()
+    assert gone() is None
+
+
+def test_without_glibc_both_do_nothing_but_collect(monkeypatch):
+    def no_libc(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert process_memory.limit_malloc_arenas() is False
+
+    class Node:
+        pass
+
+    a = Node()
+    a.me = a
+    gone = weakref.ref(a)
+    del a
+    assert process_memory.release_memory() is False
+    assert gone() is None
