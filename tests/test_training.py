@@ -66,6 +66,23 @@ def test_reconstruction_dataset_explicit_targets_and_offset():
     np.testing.assert_array_equal(y, T - offset)
 
 
+def test_reconstruction_dataset_keeps_the_images_in_numpy_and_knows_their_shape():
+    """No copy of the data set is made: the batches read the array itself (so a change to it
+    after the pipeline was built shows), and they keep the image shape for the model."""
+    X = np.arange(5 * 4, dtype="float32").reshape(5, 2, 2)
+    dataset = reconstruction_dataset(X, batch_size=2)
+    assert tuple(dataset.element_spec[0].shape) == (None, 2, 2)
+    X[0, 0, 0] = -7.0
+    (first, _), *_ = _batches(dataset)
+    assert first[0, 0, 0] == -7.0
+
+
+def test_reconstruction_dataset_refuses_targets_of_another_length():
+    X = np.zeros((6, 2, 2), dtype="float32")
+    with pytest.raises(ValueError, match="targets has 5 rows but X has 6"):
+        reconstruction_dataset(X, batch_size=2, targets=X[:5])
+
+
 def test_fit_reconstruction_reduces_the_error(fashion):
     model = stacked_autoencoder(30)
     X, V = fashion.X_train[:2000], fashion.X_valid[:500]

@@ -2,8 +2,10 @@
 
 * The server serves a COPY of ``notebooks/`` from a temp dir, so nothing the browser
   does can touch the repository (checked: the repo notebooks are hashed before and after).
-* Kernels run in the quick profile with a private model cache (``AE_CACHE_DIR``) that
-  this test process shares, so the tests can warm it and compute expected readouts.
+* Kernels run in the quick profile with the personal model cache (``AE_CACHE_DIR``, else
+  ``~/.cache/stacked-ae-notebooks``), as a learner's do; this test process shares it, so the
+  tests can warm it and compute expected readouts. The models the notebooks train here are the
+  ones the hand-out runs and nbval then load: each notebook trains once per test session, not twice.
 * Without Chromium the tests skip locally and fail with ``CI=true``.
 * Screenshots go to ``artifacts/browser/`` (git-ignored) or ``--screenshots-dir``.
 """
@@ -62,12 +64,14 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def ae_env(tmp_path_factory) -> dict:
-    """Quick profile + a private model cache, for the server's kernels (and, through
-    ``helpers_env``, for helpers called by the tests). ``AE_BROWSER_CACHE_DIR`` reuses a
-    cache folder across runs, and ``AE_BROWSER_PROFILE=full`` uses the full profile: together
+def ae_env() -> dict:
+    """Quick profile + the personal model cache, for the server's kernels (and, through
+    ``helpers_env``, for helpers called by the tests). ``AE_BROWSER_CACHE_DIR`` names another
+    cache folder, and ``AE_BROWSER_PROFILE=full`` uses the full profile: together
     they let ``make screenshots`` show what a learner sees, from a warm full-profile cache."""
-    cache = os.environ.get("AE_BROWSER_CACHE_DIR") or str(tmp_path_factory.mktemp("ae-cache"))
+    from helpers.cache import cache_dir
+
+    cache = os.environ.get("AE_BROWSER_CACHE_DIR") or str(cache_dir())
     profile = os.environ.get("AE_BROWSER_PROFILE", "quick")
     return {"AE_PROFILE": profile, "AE_CACHE_DIR": cache,
             "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
