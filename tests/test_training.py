@@ -1,8 +1,10 @@
 """helpers.training: fitting, the cached-training sequence, argument checks and cache-hit checks."""
 
+import gc
 import hashlib
 import json
 import shutil
+import weakref
 
 import keras
 import numpy as np
@@ -40,18 +42,19 @@ def test_trained_autoencoder_trains_from_the_recipes_start(fashion, quick_profil
     assert (not np.any(seen["kernel"])) == zero_start
 
 
-def _batches(dataset):
-    return [(x.numpy(), y.numpy()) for x, y in dataset]
+def _batches(X, batch_size, **options):
+    with reconstruction_dataset(X, batch_size, **options) as dataset:
+        return [(x.numpy(), y.numpy()) for x, y in dataset]
 
 
 def test_reconstruction_dataset_targets_are_the_inputs_in_order_unless_shuffled():
     X = np.arange(10 * 4, dtype="float32").reshape(10, 2, 2)
-    plain = _batches(reconstruction_dataset(X, batch_size=4))
+    plain = _batches(X, batch_size=4)
     assert [len(x) for x, _ in plain] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate([x for x, _ in plain]), X)
     for x, y in plain:
         np.testing.assert_array_equal(x, y)
-    shuffled = _batches(reconstruction_dataset(X, batch_size=4, shuffle=True, seed=1))
+    shuffled = _batches(X, batch_size=4, shuffle=True, seed=1)
     rows = np.concatenate([x for x, _ in shuffled])
     assert not np.array_equal(rows, X)                               # a new order ...
     np.testing.assert_array_equal(np.sort(rows[:, 0, 0]), X[:, 0, 0])  # ... of every row, once
@@ -61,7 +64,7 @@ def test_reconstruction_dataset_explicit_targets_and_offset():
     X = np.arange(6 * 4, dtype="float32").reshape(6, 2, 2)
     T = -X
     offset = np.array([[1.0, 2.0], [3.0, 4.0]], dtype="float32")
-    (x, y), = _batches(reconstruction_dataset(X, batch_size=6, targets=T, offset=offset))
+    (x, y), = _batches(X, batch_size=6, targets=T, offset=offset)
     np.testing.assert_array_equal(x, X - offset)
     np.testing.assert_array_equal(y, T - offset)
 
@@ -70,17 +73,32 @@ def test_reconstruction_dataset_keeps_the_images_in_numpy_and_knows_their_shape(
     """No copy of the data set is made: the batches read the array itself (so a change to it
     after the pipeline was built shows), and they keep the image shape for the model."""
     X = np.arange(5 * 4, dtype="float32").reshape(5, 2, 2)
-    dataset = reconstruction_dataset(X, batch_size=2)
-    assert tuple(dataset.element_spec[0].shape) == (None, 2, 2)
-    X[0, 0, 0] = -7.0
-    (first, _), *_ = _batches(dataset)
-    assert first[0, 0, 0] == -7.0
+    with reconstruction_dataset(X, batch_size=2) as dataset:
+        assert tuple(dataset.element_spec[0].shape) == (None, 2, 2)
+        X[0, 0, 0] = -7.0
+        first, _ = next(iter(dataset))
+    assert first.numpy()[0, 0, 0] == -7.0
+
+
+def test_reconstruction_dataset_lets_go_of_the_arrays_after_its_block():
+    """TensorFlow keeps the pipeline's function after the pipeline is gone: the arrays must not
+    stay with it, and reading the pipeline afterwards says why it cannot."""
+    X, T = np.ones((6, 2, 2), dtype="float32"), np.zeros((6, 2, 2), dtype="float32")
+    alive = [weakref.ref(X), weakref.ref(T)]
+    with reconstruction_dataset(X, batch_size=3, targets=T) as dataset:
+        assert len(list(dataset)) == 2
+    del X, T
+    gc.collect()
+    assert [ref() for ref in alive] == [None, None]
+    with pytest.raises(Exception, match="read after its `with` block ended"):
+        list(dataset)
 
 
 def test_reconstruction_dataset_refuses_targets_of_another_length():
     X = np.zeros((6, 2, 2), dtype="float32")
-    with pytest.raises(ValueError, match="targets has 5 rows but X has 6"):
-        reconstruction_dataset(X, batch_size=2, targets=X[:5])
+    with pytest.raises(ValueError, match="targets has 5 rows but X has 6"), \
+            reconstruction_dataset(X, batch_size=2, targets=X[:5]):
+        pass
 
 
 def test_fit_reconstruction_reduces_the_error(fashion):
