@@ -10,12 +10,10 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+from helpers.notebook import setup_notebook
 from helpers.process_memory import limit_malloc_arenas
+from helpers.profile import active_profile
 
-limit_malloc_arenas()
-
-# After the cap on purpose: these import TensorFlow, which starts its threads.
-from helpers.notebook import setup_notebook  # noqa: E402
-from helpers.profile import active_profile  # noqa: E402
+limit_malloc_arenas()  # none of the imports above loads TensorFlow, so no TensorFlow thread exists yet
 
 __all__ = ["active_profile", "setup_notebook"]
