@@ -25,7 +25,7 @@ LOCK_FAILED := { echo "make: could not install $(LOCKFILE) (made for Python 3.11
 $(VENV), whose Python is $$($(PY) -c 'import platform; print(platform.python_version())'). For the newest \
 versions pyproject.toml allows instead, run make again with LOCK=0." >&2; exit 1; }
 
-.PHONY: lab test lint setup data notebooks student bench bench-quick screenshots clean lock
+.PHONY: lab test lint setup kernel data notebooks student bench bench-quick screenshots clean lock
 
 $(PY):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create \
@@ -59,7 +59,12 @@ endif
 lock: | $(PY)
 	bash tools/refresh_lock.sh
 
-setup: $(STAMP) data
+setup: $(STAMP) kernel data
+
+# The notebooks' kernel (python3) with glibc's malloc arenas capped in its environment (tools/kernelspec.py);
+# rewritten every time, since reinstalling ipykernel overwrites it.
+kernel: $(STAMP)
+	$(PY) -m tools.kernelspec
 
 # Finds Fashion-MNIST offline (or downloads it) and verifies its checksums.
 data: $(STAMP)
@@ -72,7 +77,7 @@ lab: setup
 # Regenerate the student edition (so an edited lesson needs no other step), lint (ruff,
 # configured in pyproject.toml), then unit tests, strict nbval on every notebook (quick
 # profile) and browser tests. CI then checks that the committed student edition was current.
-test: $(TEST_STAMP) student lint data
+test: $(TEST_STAMP) kernel student lint data
 	AE_PROFILE=quick $(PY) -m pytest --nbval tests notebooks
 
 lint: $(TEST_STAMP)

@@ -1,8 +1,8 @@
 """Helper package for the stacked-autoencoder notebooks.
 
-Importing it quietens TensorFlow's C++ logging and caps glibc's malloc arenas (see
-``helpers.process_memory``), both before TensorFlow starts, so a notebook should
-``import helpers`` before anything that imports TensorFlow.
+Importing it quietens TensorFlow's C++ logging and, in a plain Python process, caps glibc's malloc
+arenas (``helpers.process_memory``; a notebook's kernel gets the cap from its kernelspec), both
+before TensorFlow starts, so ``import helpers`` comes before anything that imports TensorFlow.
 """
 
 import os

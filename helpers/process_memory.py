@@ -2,12 +2,18 @@
 
 Two glibc settings, both no-ops elsewhere (macOS, musl, Windows):
 
-* :func:`limit_malloc_arenas` caps glibc's per-thread heaps ("arenas"). TensorFlow runs its
-  kernels on a pool of threads, and glibc gives busy threads arenas of their own (up to 8 per
-  core); memory freed in one arena cannot serve another, so each fit leaves more of the heap
-  fragmented. Measured on 2 cores (full profile, four autoencoders trained in one process):
-  the process peaked at 1,574 MiB with 2 arenas against about 1,800 MiB with glibc's default.
-  It must run before TensorFlow starts its threads, so ``import helpers`` calls it.
+* The arena cap. glibc gives busy threads heaps ("arenas") of their own, up to 8 per core, and
+  TensorFlow runs its kernels on a pool of threads; memory freed in one arena cannot serve another,
+  so each fit leaves more of the heap fragmented. glibc fixes its arena limit for good once a
+  process has more than 8 arenas, so the cap only works if set before then:
+
+  - in a Jupyter kernel, by ``MALLOC_ARENA_MAX`` in the kernel's environment, which the notebooks'
+    kernelspec carries (``tools/kernelspec.py``, run by ``make setup``). ipykernel's own threads
+    hold 10 arenas before the first cell runs, so nothing a cell does can cap them. Measured on 2
+    cores, three full-data fits in one kernel: 16 arenas and a 1,471 MiB peak without the variable,
+    2 arenas and 1,255 MiB with it;
+  - in a plain Python process (scripts, tools, benchmarks), by :func:`limit_malloc_arenas`, which
+    ``import helpers`` calls before TensorFlow starts its threads.
 * :func:`release_memory` collects Python's reference cycles (a Keras model holds many) and
   hands the freed heap back to the system, between one fit and the next.
 """
@@ -32,7 +38,9 @@ def _glibc():
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas at ``arenas`` for this process; True if glibc took the setting.
 
-    Arenas that already exist are kept, so call it before TensorFlow creates its threads.
+    Arenas that already exist are kept, and once a process has more than 8, glibc has fixed its limit
+    and ignores this; so call it before threads start. In a Jupyter kernel that is already too late
+    (see the module docstring).
     """
     if isinstance(arenas, bool) or not isinstance(arenas, int) or arenas < 1:
         raise ValueError(f"arenas must be a whole number >= 1; got {arenas!r}.")

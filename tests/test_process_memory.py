@@ -6,33 +6,12 @@ import sys
 import weakref
 
 import pytest
+from shared_helpers import COUNT_ARENAS
 
 from helpers import process_memory
 
 GLIBC = process_memory._glibc() is not None
 needs_glibc = pytest.mark.skipif(not GLIBC, reason="the arena cap and malloc_trim are glibc's")
-
-# Eight threads allocate at once (blocks of 10 kB go through malloc, not Python's own allocator);
-# glibc's malloc_info then lists one <heap> per arena in use.
-COUNT_ARENAS = """
-import ctypes, sys, tempfile, threading
-{setup}
-barrier = threading.Barrier(8)
-def work():
-    barrier.wait()
-    blocks = [bytearray(10_000) for _ in range(2000)]
-    barrier.wait()
-threads = [threading.Thread(target=work) for _ in range(8)]
-for t in threads: t.start()
-for t in threads: t.join()
-libc = ctypes.CDLL("libc.so.6")
-libc.fopen.restype = ctypes.c_void_p
-with tempfile.NamedTemporaryFile(suffix=".xml") as f:
-    fp = ctypes.c_void_p(libc.fopen(f.name.encode(), b"w"))
-    libc.malloc_info(0, fp)
-    libc.fclose(fp)
-    print(open(f.name).read().count("<heap nr="))
-"""
 
 
 def arenas_in_use(setup: str) -> int:

@@ -1,0 +1,82 @@
+"""tools.kernelspec: the notebooks' kernel starts with glibc's arenas capped, which a cell cannot do."""
+
+import json
+
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from shared_helpers import COUNT_ARENAS
+
+from helpers import process_memory
+from tools import kernelspec
+
+needs_glibc = pytest.mark.skipif(process_memory._glibc() is None, reason="the arena cap is glibc's")
+
+
+def arenas_in_kernel(manager: KernelSpecManager, setup: str = "") -> int:
+    """Start the python3 kernel ``manager`` finds, as JupyterLab and nbclient do; count its arenas."""
+    kernel = KernelManager(kernel_name=kernelspec.KERNEL_NAME, kernel_spec_manager=manager)
+    kernel.start_kernel()
+    client = kernel.client()
+    try:
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        printed = []
+
+        def keep_stdout(msg):
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+                printed.append(msg["content"]["text"])
+
+        reply = client.execute_interactive(COUNT_ARENAS.format(setup=setup), output_hook=keep_stdout,
+                                           timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return int("".join(printed).split()[-1])
+    finally:
+        client.stop_channels()
+        kernel.shutdown_kernel(now=True)
+
+
+def test_install_kernelspec_writes_the_cap_into_the_kernels_environment(tmp_path):
+    folder = kernelspec.install_kernelspec(prefix=tmp_path)
+    spec = json.loads((folder / "kernel.json").read_text())
+    assert folder == tmp_path / "share" / "jupyter" / "kernels" / "python3"
+    assert spec["env"] == {"MALLOC_ARENA_MAX": str(process_memory.MALLOC_ARENAS)}
+    assert spec["display_name"] == kernelspec.DISPLAY_NAME
+    assert "ipykernel_launcher" in spec["argv"]
+
+
+def test_shadowing_problem_names_a_kernelspec_that_jupyter_would_start_instead(tmp_path):
+    ours = kernelspec.install_kernelspec(prefix=tmp_path / "env")
+    assert kernelspec.shadowing_problem(ours, KernelSpecManager(kernel_dirs=[str(ours.parent)])) is None
+
+    other = kernelspec.install_kernelspec(prefix=tmp_path / "user")
+    spec = json.loads((other / "kernel.json").read_text())
+    del spec["env"]
+    (other / "kernel.json").write_text(json.dumps(spec))
+    first_other = KernelSpecManager(kernel_dirs=[str(other.parent), str(ours.parent)])
+    problem = kernelspec.shadowing_problem(ours, first_other)
+    assert str(other) in problem and "comes before" in problem and "make setup" in problem
+
+    assert "lacks" in kernelspec.shadowing_problem(other, first_other)
+    assert "built-in one" in kernelspec.shadowing_problem(ours, KernelSpecManager(kernel_dirs=[]))
+
+
+def test_the_kernel_jupyter_starts_for_the_notebooks_is_the_capped_one():
+    """Fails if `make setup` did not install the kernelspec, or another python3 one hides it."""
+    spec = KernelSpecManager().get_kernel_spec(kernelspec.KERNEL_NAME)
+    assert spec.env.get("MALLOC_ARENA_MAX") == str(process_memory.MALLOC_ARENAS), spec.resource_dir
+
+
+@needs_glibc
+def test_that_kernel_keeps_busy_threads_to_the_capped_arenas():
+    assert arenas_in_kernel(KernelSpecManager()) <= process_memory.MALLOC_ARENAS
+
+
+@needs_glibc
+def test_without_the_kernelspecs_env_import_helpers_cannot_cap_a_kernel(tmp_path):
+    plain = kernelspec.install_kernelspec(prefix=tmp_path)
+    spec = json.loads((plain / "kernel.json").read_text())
+    del spec["env"]
+    (plain / "kernel.json").write_text(json.dumps(spec))
+    uncapped = arenas_in_kernel(KernelSpecManager(kernel_dirs=[str(plain.parent)]), setup="import helpers")
+    assert uncapped > process_memory.MALLOC_ARENAS
