@@ -77,7 +77,9 @@ lab: setup
 # Regenerate the student edition (so an edited lesson needs no other step), lint (ruff,
 # configured in pyproject.toml), then unit tests, strict nbval on every notebook (quick
 # profile) and browser tests. CI then checks that the committed student edition was current.
-test: $(TEST_STAMP) kernel student lint data
+# The kernelspec is written in the recipe, after every install (ipykernel's own would replace it).
+test: $(TEST_STAMP) student lint data
+	$(PY) -m tools.kernelspec
 	AE_PROFILE=quick $(PY) -m pytest --nbval tests notebooks
 
 lint: $(TEST_STAMP)
@@ -105,6 +107,7 @@ bench-quick: setup
 # Refreshes the README's explorer screenshots from a real JupyterLab in Chromium, in the full
 # profile from the warm model cache (run `make notebooks` or `make cache` first, or it trains).
 screenshots: $(TEST_STAMP) data
+	$(PY) -m tools.kernelspec
 	AE_BROWSER_PROFILE=full AE_BROWSER_CACHE_DIR=$${AE_CACHE_DIR:-$$HOME/.cache/stacked-ae-notebooks} \
 	    $(PY) -m pytest tests/browser -q --screenshots-dir docs/images
 

@@ -9,9 +9,9 @@ Two glibc settings, both no-ops elsewhere (macOS, musl, Windows):
 
   - in a Jupyter kernel, by ``MALLOC_ARENA_MAX`` in the kernel's environment, which the notebooks'
     kernelspec carries (``tools/kernelspec.py``, run by ``make setup``). ipykernel's own threads
-    hold 10 arenas before the first cell runs, so nothing a cell does can cap them. Measured on 2
-    cores, three full-data fits in one kernel: 16 arenas and a 1,471 MiB peak without the variable,
-    2 arenas and 1,255 MiB with it;
+    hold more than 8 arenas (10 or 11 measured) before the first cell runs, so nothing a cell does
+    can cap them. Measured on 2 cores, three full-data fits in one kernel: 16 arenas and a
+    1,471 MiB peak without the variable, 2 arenas and 1,255 MiB with it;
   - in a plain Python process (scripts, tools, benchmarks), by :func:`limit_malloc_arenas`, which
     ``import helpers`` calls before TensorFlow starts its threads.
 * :func:`release_memory` collects Python's reference cycles (a Keras model holds many) and

@@ -1,6 +1,7 @@
 """helpers.process_memory: the malloc-arena cap that ``import helpers`` applies, and the release."""
 
 import ctypes
+import os
 import subprocess
 import sys
 import weakref
@@ -15,8 +16,9 @@ needs_glibc = pytest.mark.skipif(not GLIBC, reason="the arena cap and malloc_tri
 
 
 def arenas_in_use(setup: str) -> int:
+    env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}  # glibc's default
     run = subprocess.run([sys.executable, "-c", COUNT_ARENAS.format(setup=setup)], capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, env=env)
     return int(run.stdout.split()[-1])
 
 

@@ -6,8 +6,10 @@ The notebooks name the kernel ``python3``. Its kernelspec in this environment (`
 ``MALLOC_ARENA_MAX`` in its ``env``, so JupyterLab, nbclient (``make notebooks``, the benchmarks) and
 nbval all start kernels with the cap. ``import helpers`` cannot do it inside a kernel: ipykernel has
 started its threads, and glibc has fixed its arena limit, before the first cell runs (see
-``helpers.process_memory``). A ``python3`` kernelspec in a folder Jupyter searches first (for
-example ``~/.local/share/jupyter/kernels``) would hide this one; the script says so.
+``helpers.process_memory``). A ``python3`` kernelspec in a folder Jupyter searches first would hide
+this one (a folder in ``JUPYTER_PATH``; the user's own folder, ``~/.local/share/jupyter/kernels``, comes
+first only for a Jupyter outside this environment or with ``JUPYTER_PREFER_ENV_PATH=0``); the script
+says so.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def shadowing_problem(installed: Path, manager: KernelSpecManager | None = None)
                 f"{installed} in its search path, so notebook kernels run without {KERNEL_ENV}. Remove that "
                 f"folder (or add the same \"env\" to its kernel.json) and run `make setup` again.")
     if any(found.env.get(key) != value for key, value in KERNEL_ENV.items()):
-        return f"The kernelspec in {found.resource_dir} lacks {KERNEL_ENV} in its \"env\"."
+        return (f"The kernelspec in {found.resource_dir} lacks {KERNEL_ENV} in its \"env\": run `make kernel` "
+                "(python -m tools.kernelspec).")
     return None
 
 
