@@ -45,8 +45,8 @@ def shadowing_problem(installed: Path, manager: KernelSpecManager | None = None)
                 f"{installed} in its search path, so notebook kernels run without {KERNEL_ENV}. Remove that "
                 f"folder (or add the same \"env\" to its kernel.json) and run `make setup` again.")
     if any(found.env.get(key) != value for key, value in KERNEL_ENV.items()):
-        return (f"The kernelspec in {found.resource_dir} lacks {KERNEL_ENV} in its \"env\": run `make kernel` "
-                "(python -m tools.kernelspec).")
+        return (f"The kernelspec in {found.resource_dir} lacks {KERNEL_ENV} in its \"env\": run "
+                "`make kernel` (python -m tools.kernelspec).")
     return None
 
 
