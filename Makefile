@@ -62,9 +62,11 @@ lock: | $(PY)
 setup: $(STAMP) kernel data
 
 # The notebooks' kernel (python3) with glibc's malloc arenas capped in its environment (tools/kernelspec.py);
-# rewritten every time, since reinstalling ipykernel overwrites it.
+# rewritten every time, since reinstalling ipykernel overwrites it: `test` and `screenshots` write it
+# in their recipes, after their installs.
+WRITE_KERNELSPEC := $(PY) -m tools.kernelspec
 kernel: $(STAMP)
-	$(PY) -m tools.kernelspec
+	$(WRITE_KERNELSPEC)
 
 # Finds Fashion-MNIST offline (or downloads it) and verifies its checksums.
 data: $(STAMP)
@@ -77,9 +79,8 @@ lab: setup
 # Regenerate the student edition (so an edited lesson needs no other step), lint (ruff,
 # configured in pyproject.toml), then unit tests, strict nbval on every notebook (quick
 # profile) and browser tests. CI then checks that the committed student edition was current.
-# The kernelspec is written in the recipe, after every install (ipykernel's own would replace it).
 test: $(TEST_STAMP) student lint data
-	$(PY) -m tools.kernelspec
+	$(WRITE_KERNELSPEC)
 	AE_PROFILE=quick $(PY) -m pytest --nbval tests notebooks
 
 lint: $(TEST_STAMP)
@@ -107,7 +108,7 @@ bench-quick: setup
 # Refreshes the README's explorer screenshots from a real JupyterLab in Chromium, in the full
 # profile from the warm model cache (run `make notebooks` or `make cache` first, or it trains).
 screenshots: $(TEST_STAMP) data
-	$(PY) -m tools.kernelspec
+	$(WRITE_KERNELSPEC)
 	AE_BROWSER_PROFILE=full AE_BROWSER_CACHE_DIR=$${AE_CACHE_DIR:-$$HOME/.cache/stacked-ae-notebooks} \
 	    $(PY) -m pytest tests/browser -q --screenshots-dir docs/images
 

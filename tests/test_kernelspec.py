@@ -48,6 +48,14 @@ def arenas_in_kernel(manager: KernelSpecManager, setup: str = "") -> int:
             kernel.shutdown_kernel(now=True)
 
 
+def without_the_cap(folder):
+    """The kernelspec in ``folder`` with its ``env`` removed: what ipykernel itself installs."""
+    spec = json.loads((folder / "kernel.json").read_text())
+    del spec["env"]
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    return folder
+
+
 def test_install_kernelspec_writes_the_cap_into_the_kernels_environment(tmp_path):
     folder = kernelspec.install_kernelspec(prefix=tmp_path)
     spec = json.loads((folder / "kernel.json").read_text())
@@ -61,10 +69,7 @@ def test_shadowing_problem_names_a_kernelspec_that_jupyter_would_start_instead(t
     ours = kernelspec.install_kernelspec(prefix=tmp_path / "env")
     assert kernelspec.shadowing_problem(ours, KernelSpecManager(kernel_dirs=[str(ours.parent)])) is None
 
-    other = kernelspec.install_kernelspec(prefix=tmp_path / "user")
-    spec = json.loads((other / "kernel.json").read_text())
-    del spec["env"]
-    (other / "kernel.json").write_text(json.dumps(spec))
+    other = without_the_cap(kernelspec.install_kernelspec(prefix=tmp_path / "user"))
     first_other = KernelSpecManager(kernel_dirs=[str(other.parent), str(ours.parent)])
     problem = kernelspec.shadowing_problem(ours, first_other)
     assert str(other) in problem and "comes before" in problem and "make setup" in problem
@@ -81,6 +86,7 @@ def test_the_kernel_jupyter_starts_for_the_notebooks_is_the_capped_one():
     assert spec.env.get("MALLOC_ARENA_MAX") == str(process_memory.MALLOC_ARENAS), (
         kernelspec.shadowing_problem(ours, manager)
         or f"{spec.resource_dir} lacks the cap: run `make kernel` (python -m tools.kernelspec)")
+    assert kernelspec.shadowing_problem(ours, manager) is None
 
 
 @needs_glibc
@@ -90,9 +96,18 @@ def test_that_kernel_keeps_busy_threads_to_the_capped_arenas():
 
 @needs_glibc
 def test_without_the_kernelspecs_env_import_helpers_cannot_cap_a_kernel(tmp_path):
-    plain = kernelspec.install_kernelspec(prefix=tmp_path)
-    spec = json.loads((plain / "kernel.json").read_text())
-    del spec["env"]
-    (plain / "kernel.json").write_text(json.dumps(spec))
+    plain = without_the_cap(kernelspec.install_kernelspec(prefix=tmp_path))
     uncapped = arenas_in_kernel(KernelSpecManager(kernel_dirs=[str(plain.parent)]), setup="import helpers")
     assert uncapped > GLIBC_ARENA_TEST  # glibc had fixed its limit before the cell ran: mallopt came too late
+
+
+def test_main_installs_and_warns_about_what_would_hide_it(monkeypatch, tmp_path, capsys):
+    install_here = kernelspec.install_kernelspec
+    monkeypatch.setattr(kernelspec, "install_kernelspec", lambda: install_here(prefix=tmp_path))
+    monkeypatch.setattr(kernelspec, "shadowing_problem", lambda folder: None)
+    assert kernelspec.main() == 0
+    assert "starts with MALLOC_ARENA_MAX=2" in capsys.readouterr().out
+
+    monkeypatch.setattr(kernelspec, "shadowing_problem", lambda folder: f"{folder} is hidden.")
+    assert kernelspec.main() == 0
+    assert "warning:" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def install_kernelspec(prefix: str | Path = sys.prefix) -> Path:
 def shadowing_problem(installed: Path, manager: KernelSpecManager | None = None) -> str | None:
     """Why Jupyter would not start the kernelspec in ``installed``, or None if it would."""
     manager = manager or KernelSpecManager()
-    found = manager.get_kernel_spec(KERNEL_NAME)  # with ipykernel installed, never missing (see below)
+    found = manager.get_kernel_spec(KERNEL_NAME)  # never missing: ipykernel's built-in one is the fallback
     if Path(found.resource_dir).resolve() == Path(RESOURCES).resolve():
         return (f"Jupyter finds no installed {KERNEL_NAME!r} kernelspec (searched {manager.kernel_dirs}) and "
                 f"falls back to ipykernel's built-in one, which lacks {KERNEL_ENV}; run `make setup`.")
